@@ -1,0 +1,37 @@
+// ical.js bare parse (ICAL.parse: text -> jCal) for bench/ics/run.sh.
+//   node --expose-gc icaljs_parse.mjs FILE [ITERATIONS]
+// The file is read and decoded to a JS string outside the timed region. Each
+// iteration times one ICAL.parse; the first is the JIT warm-up (kept in all_s,
+// the best run is reported); gc() runs between iterations so parse trees of
+// earlier runs do not inflate the peak. Prints one JSON line like bench_ics.
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import ICAL from 'ical.js';
+
+const [file, itArg] = process.argv.slice(2);
+if (!file) {
+  console.error('usage: node --expose-gc icaljs_parse.mjs FILE [ITERATIONS]');
+  process.exit(2);
+}
+const iterations = Math.max(1, parseInt(itArg || '5', 10));
+const baseRssKb = Math.round(process.memoryUsage().rss / 1024);
+const buf = readFileSync(file);
+const text = buf.toString('utf8');
+const runs = [];
+let vevents = 0;
+for (let i = 0; i < iterations; i++) {
+  if (globalThis.gc) globalThis.gc();
+  const t0 = performance.now();
+  let jcal = ICAL.parse(text);
+  runs.push((performance.now() - t0) / 1000);
+  // jCal: ["vcalendar", props, components]
+  vevents = jcal[2].filter((c) => c[0] === 'vevent').length;
+  jcal = null;
+}
+const best = Math.min(...runs);
+console.log(JSON.stringify({
+  tool: 'icaljs', bytes: buf.length, best_s: best, mb_s: buf.length / 1e6 / best,
+  all_s: runs, base_rss_kb: baseRssKb, peak_rss_kb: process.resourceUsage().maxRSS,
+  vevents, version: JSON.parse(readFileSync(new URL('./node_modules/ical.js/package.json', import.meta.url))).version,
+  node: process.version,
+}));
