@@ -54,6 +54,12 @@ class Parser {
       const std::string uid = uid_c ? uid_c : "";
       const bool is_override =
           icalcomponent_get_first_property(ev, ICAL_RECURRENCEID_PROPERTY) != nullptr;
+      for (icalproperty* p = icalcomponent_get_first_property(ev, ICAL_XLICERROR_PROPERTY); p;
+           p = icalcomponent_get_next_property(ev, ICAL_XLICERROR_PROPERTY)) {
+        const char* text = icalproperty_get_xlicerror(p);
+        Warn("event " + uid + ": " + (text ? text : "parse error") +
+             " (a bad RRULE makes the event a single event)");
+      }
       if (!Blocks(ev)) continue;
       Series s;
       s.uid = uid;
