@@ -35,6 +35,9 @@ struct AnalyzeOptions {
   size_t max_property_bytes = 256 * 1024;  // property.oversized beyond this (unfolded)
   size_t max_findings_per_code = 20;     // keep reports readable; counts still exact
   int64_t now_unix = 0;                  // for sync.stale_content; 0 = skip time-based checks
+  // sync.stale_content when no event changed (LAST-MODIFIED / CREATED, else
+  // DTSTAMP) for this long and no event or series occurs after now - 1 day.
+  int64_t stale_after_seconds = 180 * 86400;
 };
 
 // Identity of one VEVENT instance in a feed: UID plus RECURRENCE-ID (empty

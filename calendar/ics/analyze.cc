@@ -1,0 +1,444 @@
+// AnalyzeIcs(): the scan loop, content-level checks and BEGIN/END structure.
+
+#include <cstring>
+
+#include "calendar/ics/analyzer.h"
+#include "calendar/ics/hash.h"
+#include "calendar/ics/text.h"
+
+namespace calprobe::calendar {
+
+Analysis AnalyzeIcs(std::string_view body, const AnalyzeOptions& options) {
+  internal::Analyzer analyzer(body, options);
+  return analyzer.Run();
+}
+
+namespace internal {
+namespace {
+
+constexpr Severity kError = Severity::kError;
+constexpr Severity kWarning = Severity::kWarning;
+constexpr Severity kInfo = Severity::kInfo;
+
+// Uppercases `s` into `buf` (capacity n); returns false if longer.
+bool UpperInto(std::string_view s, char* buf, size_t n) {
+  if (s.size() > n) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    buf[i] = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
+  }
+  return true;
+}
+
+uint64_t UpperHash(std::string_view s, std::string* buf) {
+  buf->assign(s);
+  for (char& c : *buf) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+  }
+  return HashBytes(*buf);
+}
+
+Component KindOf(std::string_view upper) {
+  if (upper == "VCALENDAR") return Component::kCalendar;
+  if (upper == "VEVENT") return Component::kEvent;
+  if (upper == "VTIMEZONE") return Component::kTimezone;
+  if (upper == "STANDARD" || upper == "DAYLIGHT") return Component::kTzRule;
+  if (upper == "VALARM") return Component::kAlarm;
+  return Component::kOther;
+}
+
+bool IsBlank(std::string_view s) {
+  for (char c : s) {
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+  }
+  return true;
+}
+
+std::string DescribeNonIcs(std::string_view body) {
+  size_t i = 0;
+  while (i < body.size() && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' ||
+                             body[i] == '\n')) {
+    ++i;
+  }
+  std::string_view rest = body.substr(i);
+  if (rest.size() >= 2 && ((static_cast<unsigned char>(rest[0]) == 0xFF &&
+                            static_cast<unsigned char>(rest[1]) == 0xFE) ||
+                           (static_cast<unsigned char>(rest[0]) == 0xFE &&
+                            static_cast<unsigned char>(rest[1]) == 0xFF))) {
+    return "The body is UTF-16 encoded; iCalendar feeds must be UTF-8.";
+  }
+  if (!rest.empty() && rest[0] == '<') {
+    return "The body looks like HTML/XML (a login page, an error page or a redirect page), not "
+           "an iCalendar feed: it starts with \"" + QuoteForMessage(rest, 40) + "\".";
+  }
+  if (!rest.empty() && (rest[0] == '{' || rest[0] == '[')) {
+    return "The body looks like JSON (an API error?), not an iCalendar feed: \"" +
+           QuoteForMessage(rest, 60) + "\".";
+  }
+  return "The body does not start with BEGIN:VCALENDAR: \"" + QuoteForMessage(rest, 60) + "\".";
+}
+
+}  // namespace
+
+Prop ClassifyProp(std::string_view name) {
+  char buf[20];
+  if (!UpperInto(name, buf, sizeof buf)) return Prop::kOther;
+  std::string_view n(buf, name.size());
+  switch (n.size()) {
+    case 3:
+      if (n == "UID") return Prop::kUid;
+      if (n == "END") return Prop::kEnd;
+      break;
+    case 4:
+      if (n == "TZID") return Prop::kTzid;
+      break;
+    case 5:
+      if (n == "BEGIN") return Prop::kBegin;
+      if (n == "DTEND") return Prop::kDtend;
+      if (n == "RRULE") return Prop::kRrule;
+      if (n == "RDATE") return Prop::kRdate;
+      if (n == "CLASS") return Prop::kClass;
+      break;
+    case 6:
+      if (n == "EXDATE") return Prop::kExdate;
+      if (n == "STATUS") return Prop::kStatus;
+      if (n == "TRANSP") return Prop::kTransp;
+      if (n == "PRODID") return Prop::kProdid;
+      break;
+    case 7:
+      if (n == "DTSTAMP") return Prop::kDtstamp;
+      if (n == "DTSTART") return Prop::kDtstart;
+      if (n == "VERSION") return Prop::kVersion;
+      if (n == "CREATED") return Prop::kCreated;
+      break;
+    case 8:
+      if (n == "DURATION") return Prop::kDuration;
+      if (n == "PRIORITY") return Prop::kPriority;
+      if (n == "SEQUENCE") return Prop::kSequence;
+      break;
+    case 13:
+      if (n == "RECURRENCE-ID") return Prop::kRecurrenceId;
+      if (n == "LAST-MODIFIED") return Prop::kLastModified;
+      if (n == "X-WR-TIMEZONE") return Prop::kXWrTimezone;
+      break;
+    case 15:
+      if (n == "X-PUBLISHED-TTL") return Prop::kXPublishedTtl;
+      break;
+    case 16:
+      if (n == "REFRESH-INTERVAL") return Prop::kRefreshInterval;
+      break;
+    default:
+      break;
+  }
+  return Prop::kOther;
+}
+
+Analyzer::Analyzer(std::string_view body, const AnalyzeOptions& options)
+    : body_(body), options_(options), sink_(options.max_findings_per_code) {}
+
+Analysis Analyzer::Run() {
+  std::string_view after_bom = body_;
+  if (after_bom.size() >= 3 && std::memcmp(after_bom.data(), "\xEF\xBB\xBF", 3) == 0) {
+    after_bom.remove_prefix(3);
+  }
+  if (IsBlank(after_bom)) {
+    sink_.Report("content.empty_body", kError, 0, [&] {
+      return std::make_pair(
+          std::string(body_.empty() ? "The response body is empty (0 bytes)."
+                                    : "The response body contains only whitespace."),
+          std::string("Serve the full calendar. An empty response is never a valid feed; a "
+                      "calendar with no events still needs BEGIN:VCALENDAR ... END:VCALENDAR."));
+    });
+    sink_.Finish(&result_);
+    return std::move(result_);
+  }
+
+  Scanner scanner(body_);
+  ContentLine cl;
+  if (!CheckStart(scanner, &cl)) {
+    sink_.Finish(&result_);
+    return std::move(result_);
+  }
+  if (scanner.has_bom()) {
+    sink_.Report("content.bom", kWarning, 1, [] {
+      return std::make_pair(
+          std::string("The feed starts with a UTF-8 byte order mark (EF BB BF)."),
+          std::string("Remove the BOM: the first bytes must be \"BEGIN:VCALENDAR\". Several "
+                      "clients do not recognise the first line and reject the feed."));
+    });
+  }
+  if (scanner.cr_only()) {
+    sink_.Report("content.line_endings", kError, 0, [] {
+      return std::make_pair(
+          std::string("Lines end with CR only (classic Mac line endings); most parsers see the "
+                      "whole feed as one line."),
+          std::string("End every line with CRLF (\\r\\n) as RFC 5545 section 3.1 requires."));
+    });
+  }
+
+  int last_line = 0;
+  do {
+    CheckLineContent(cl);
+    last_line = cl.line + cl.physical_lines - 1;
+    Prop prop = (cl.has_colon && cl.name_valid && !cl.leading_continuation)
+                    ? ClassifyProp(cl.name)
+                    : Prop::kOther;
+    if (in_event_ && prop != Prop::kDtstamp) {
+      event_.hash += MixHash(HashBytes(cl.raw));
+    }
+    if (!cl.has_colon || !cl.name_valid || cl.leading_continuation) {
+      sink_.Report("content.bad_folding", kError, cl.line, [&] {
+        std::string why = cl.leading_continuation
+                              ? "A continuation line (starting with a space) has no line to continue: "
+                              : "This line is not NAME:VALUE; it looks like a continuation of the "
+                                "previous line that lost its leading space: ";
+        return std::make_pair(
+            why + "\"" + QuoteForMessage(cl.raw) + "\".",
+            std::string("Fold long lines as CRLF followed by one space (RFC 5545 section 3.1) "
+                        "and escape newlines inside values as \\n. Clients drop or garble this "
+                        "text."));
+      });
+      continue;
+    }
+    switch (prop) {
+      case Prop::kBegin:
+        if (!HandleBegin(cl)) stopped_ = true;
+        break;
+      case Prop::kEnd:
+        HandleEnd(cl);
+        break;
+      default:
+        HandleProperty(cl, prop);
+        break;
+    }
+  } while (!stopped_ && scanner.Next(&cl));
+
+  FinishFeed(scanner, last_line);
+  sink_.Finish(&result_);
+  return std::move(result_);
+}
+
+bool Analyzer::CheckStart(Scanner& scanner, ContentLine* first) {
+  bool ok = scanner.Next(first) && first->has_colon && first->name_valid &&
+            !first->leading_continuation && EqualsIgnoreCase(first->name, "BEGIN") &&
+            EqualsIgnoreCase(first->value, "VCALENDAR");
+  if (ok) return true;
+  sink_.Report("content.not_ics", kError, first->line, [&] {
+    return std::make_pair(
+        DescribeNonIcs(body_),
+        std::string("Serve the calendar itself (Content-Type: text/calendar) at this address. "
+                    "If this is a login or error page, the feed address is probably private, "
+                    "expired or revoked: publish the calendar again and share the new ICS "
+                    "address."));
+  });
+  return false;
+}
+
+void Analyzer::CheckLineContent(const ContentLine& cl) {
+  TextIssues t = CheckText(cl.raw);
+  if (t.invalid_utf8) {
+    sink_.Report("content.invalid_utf8", kError, cl.line, [&] {
+      return std::make_pair(
+          "Invalid UTF-8 in \"" + QuoteForMessage(cl.raw) + "\".",
+          std::string("Encode the feed as UTF-8 (RFC 5545 section 3.1.4). Text in Latin-1 or "
+                      "Windows-1252 is garbled or makes strict clients reject the feed."));
+    });
+  }
+  if (t.control) {
+    sink_.Report("content.control_chars", t.nul ? kError : kWarning, cl.line, [&] {
+      std::string what = t.nul ? "A NUL byte" : "A control character";
+      return std::make_pair(
+          what + " in \"" + QuoteForMessage(cl.raw) + "\"" +
+              (t.nul ? ": libical-based clients stop reading the feed here." : "."),
+          std::string("Remove control characters (U+0000-U+001F except TAB, U+007F) from "
+                      "values; escape newlines as \\n."));
+    });
+  }
+  if (cl.long_line != 0) {
+    sink_.Report("content.long_line", kInfo, cl.long_line, [&] {
+      return std::make_pair(
+          std::string("A line is longer than 75 octets (RFC 5545 says lines SHOULD be folded)."),
+          std::string("Fold lines longer than 75 octets: CRLF followed by a single space."));
+    });
+  }
+  if (cl.bare_lf_line != 0) {
+    if (first_bare_lf_line_ == 0) first_bare_lf_line_ = cl.bare_lf_line;
+    ++bare_lf_lines_;
+  }
+  if (cl.raw.size() > options_.max_property_bytes) {
+    sink_.Report("property.oversized", kWarning, cl.line, [&] {
+      return std::make_pair(
+          "Property " + QuoteForMessage(cl.name, 40) + " is " + std::to_string(cl.raw.size()) +
+              " bytes unfolded (limit " + std::to_string(options_.max_property_bytes) + ").",
+          std::string("Do not embed large data (inline ATTACH, huge DESCRIPTION) in a feed: "
+                      "link to it with a URI. Clients truncate or drop oversized properties."));
+    });
+  }
+}
+
+bool Analyzer::HandleBegin(const ContentLine& cl) {
+  uint64_t name_hash = UpperHash(cl.value, &key_buf_);
+  Component kind = KindOf(key_buf_);
+  ++result_.component_count;
+  if (result_.component_count > options_.max_components) {
+    sink_.Report("content.too_many_components", kError, cl.line, [&] {
+      return std::make_pair(
+          "More than " + std::to_string(options_.max_components) +
+              " components; the rest of the feed was not read.",
+          std::string("Publish a bounded window (e.g. past 6 months to next 2 years) or split "
+                      "the calendar; clients time out or refuse feeds this large."));
+    });
+    structure_broken_ = true;
+    return false;
+  }
+  if (stack_.size() + 1 > static_cast<size_t>(options_.max_nesting)) {
+    sink_.Report("content.excessive_nesting", kError, cl.line, [&] {
+      return std::make_pair(
+          "Components are nested more than " + std::to_string(options_.max_nesting) +
+              " levels deep; the rest of the feed was not read.",
+          std::string("Real calendars nest at most 3 levels (VCALENDAR > VEVENT > VALARM). Fix "
+                      "the generator's BEGIN/END pairing."));
+    });
+    structure_broken_ = true;
+    return false;
+  }
+  if (kind == Component::kCalendar) {
+    if (!stack_.empty()) {
+      sink_.Report("content.structure", kError, cl.line, [&] {
+        return std::make_pair(
+            std::string("BEGIN:VCALENDAR inside another component."),
+            std::string("Close every component before starting a new VCALENDAR."));
+      });
+      structure_broken_ = true;
+    } else {
+      ++calendars_;
+      if (calendars_ > 1) {
+        sink_.Report("content.multiple_calendars", kWarning, cl.line, [] {
+          return std::make_pair(
+              std::string("A second VCALENDAR object in the same feed; many clients read only "
+                          "the first one."),
+              std::string("Serve exactly one VCALENDAR containing all events."));
+        });
+      }
+      calendar_line_ = cl.line;
+      calendar_has_version_ = false;
+      calendar_has_prodid_ = false;
+    }
+  } else if (stack_.empty()) {
+    sink_.Report("content.structure", kError, cl.line, [&] {
+      return std::make_pair(
+          "BEGIN:" + QuoteForMessage(cl.value, 40) + " outside of VCALENDAR.",
+          std::string("Every component must be inside BEGIN:VCALENDAR ... END:VCALENDAR."));
+    });
+    structure_broken_ = true;
+  }
+  stack_.push_back(StackEntry{kind, name_hash, cl.line});
+  if (kind == Component::kEvent) {
+    ++result_.event_count;
+    if (in_event_) {
+      sink_.Report("content.structure", kError, cl.line, [] {
+        return std::make_pair(std::string("VEVENT nested inside another VEVENT."),
+                              std::string("Close each VEVENT with END:VEVENT before the next."));
+      });
+      structure_broken_ = true;
+    } else {
+      in_event_ = true;
+      event_.Reset(cl.line, stack_.size());
+    }
+  }
+  return true;
+}
+
+void Analyzer::HandleEnd(const ContentLine& cl) {
+  uint64_t name_hash = UpperHash(cl.value, &key_buf_);
+  size_t match = stack_.size();
+  for (size_t i = stack_.size(); i > 0; --i) {
+    if (stack_[i - 1].name_hash == name_hash) {
+      match = i - 1;
+      break;
+    }
+  }
+  if (match == stack_.size()) {
+    sink_.Report("content.structure", kError, cl.line, [&] {
+      return std::make_pair("END:" + QuoteForMessage(cl.value, 40) + " without a matching BEGIN.",
+                            std::string("Pair every END with the BEGIN of the same component."));
+    });
+    structure_broken_ = true;
+    return;
+  }
+  if (match + 1 != stack_.size()) {
+    const StackEntry& open = stack_.back();
+    sink_.Report("content.structure", kError, cl.line, [&] {
+      return std::make_pair("END:" + QuoteForMessage(cl.value, 40) +
+                                " closes a component while another one opened at line " +
+                                std::to_string(open.line) + " is still open.",
+                            std::string("Close components in reverse order of opening."));
+    });
+    structure_broken_ = true;
+  }
+  while (stack_.size() > match) {
+    StackEntry top = stack_.back();
+    if (in_event_ && stack_.size() == event_.depth) FinishEvent();
+    stack_.pop_back();
+    if (top.kind == Component::kCalendar && stack_.empty()) {
+      saw_calendar_end_ = true;
+      if (!calendar_has_version_) {
+        sink_.Report("calendar.missing_version", kError, top.line, [] {
+          return std::make_pair(
+              std::string("VCALENDAR has no VERSION property."),
+              std::string("Add VERSION:2.0 right after BEGIN:VCALENDAR; clients such as Outlook "
+                          "reject calendars without it."));
+        });
+      }
+      if (!calendar_has_prodid_) {
+        sink_.Report("calendar.missing_prodid", kWarning, top.line, [] {
+          return std::make_pair(
+              std::string("VCALENDAR has no PRODID property."),
+              std::string("Add PRODID:-//Your Company//Your Product//EN (required by RFC 5545; "
+                          "some clients use it to work around generator quirks)."));
+        });
+      }
+    }
+  }
+}
+
+void Analyzer::FinishFeed(const Scanner& scanner, int last_line) {
+  (void)scanner;
+  bool truncated = false;
+  if (!stopped_ && !stack_.empty()) {
+    truncated = true;
+    const StackEntry& open = stack_.back();
+    sink_.Report("content.truncated", kError, last_line, [&] {
+      return std::make_pair(
+          "The feed ends while a component opened at line " + std::to_string(open.line) +
+              " is still open (no END:VCALENDAR): the transfer was cut or the generator "
+              "crashed.",
+          std::string("Make sure the whole calendar is generated before sending it (no "
+                      "streaming of partial output, no response size limit, no timeout)."));
+    });
+  }
+  if (bare_lf_lines_ > 0) {
+    sink_.Report("content.line_endings", kWarning, first_bare_lf_line_, [&] {
+      return std::make_pair(
+          std::to_string(bare_lf_lines_) + " line(s) end with LF only instead of CRLF.",
+          std::string("End every line with CRLF (\\r\\n) as RFC 5545 section 3.1 requires; "
+                      "strict clients reject or misread LF-only feeds."));
+    });
+  }
+  result_.usable = !structure_broken_ && !truncated && !stopped_ && calendars_ > 0;
+  if (result_.usable && result_.event_count == 0) {
+    sink_.Report("sync.empty_calendar", kInfo, 0, [] {
+      return std::make_pair(
+          std::string("The calendar is valid but contains no events."),
+          std::string("Nothing to fix if the calendar is really empty. Otherwise check the "
+                      "sharing settings (busy-only or date-window filters) of the published "
+                      "calendar."));
+    });
+  }
+  CheckTimezones();
+  CheckOverrides();
+  CheckStaleness();
+}
+
+}  // namespace internal
+}  // namespace calprobe::calendar

@@ -1,0 +1,196 @@
+#include "calendar/ics/scanner.h"
+
+#include <cstring>
+
+namespace calprobe::calendar::internal {
+namespace {
+
+constexpr size_t kMaxOctetsPerLine = 75;
+
+inline bool IsNameChar(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+inline unsigned char Lower(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + 32) : c;
+}
+
+}  // namespace
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(static_cast<unsigned char>(a[i])) != Lower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Scanner::Scanner(std::string_view body) : body_(body) {
+  if (body_.size() >= 3 && static_cast<unsigned char>(body_[0]) == 0xEF &&
+      static_cast<unsigned char>(body_[1]) == 0xBB && static_cast<unsigned char>(body_[2]) == 0xBF) {
+    has_bom_ = true;
+    pos_ = 3;
+  }
+  // A body with CR but no LF anywhere uses old Mac line endings.
+  if (std::memchr(body_.data(), '\n', body_.size()) == nullptr &&
+      std::memchr(body_.data(), '\r', body_.size()) != nullptr) {
+    cr_only_ = true;
+    eol_ = '\r';
+  }
+}
+
+size_t Scanner::FindLineEnd(size_t start, size_t* content_end, bool* bare_lf) const {
+  const char* base = body_.data();
+  const void* hit = std::memchr(base + start, eol_, body_.size() - start);
+  *bare_lf = false;
+  if (hit == nullptr) {
+    *content_end = body_.size();
+    return body_.size();
+  }
+  size_t eol = static_cast<const char*>(hit) - base;
+  size_t end = eol;
+  if (eol_ == '\n') {
+    if (end > start && base[end - 1] == '\r') {
+      --end;
+    } else {
+      *bare_lf = true;
+    }
+  }
+  *content_end = end;
+  return eol + 1;
+}
+
+bool Scanner::Next(ContentLine* out) {
+  const size_t n = body_.size();
+  while (pos_ < n) {
+    size_t start = pos_;
+    size_t end;
+    bool bare_lf;
+    size_t next = FindLineEnd(start, &end, &bare_lf);
+    ++line_no_;
+    pos_ = next;
+    *out = ContentLine{};
+    out->line = line_no_;
+    if (bare_lf) out->bare_lf_line = line_no_;
+    if (end - start > kMaxOctetsPerLine) out->long_line = line_no_;
+    if (end == start) continue;  // blank line: ignored (most parsers do)
+    char first = body_[start];
+    if (first == ' ' || first == '\t') {
+      // A continuation here has no logical line before it (we consume
+      // continuations eagerly below): report it as its own line.
+      bool all_blank = true;
+      for (size_t i = start; i < end; ++i) {
+        if (body_[i] != ' ' && body_[i] != '\t') {
+          all_blank = false;
+          break;
+        }
+      }
+      if (all_blank) continue;
+      out->leading_continuation = true;
+    }
+    // Peek for continuation lines.
+    if (pos_ < n && (body_[pos_] == ' ' || body_[pos_] == '\t')) {
+      scratch_.assign(body_.data() + start, end - start);
+      while (pos_ < n && (body_[pos_] == ' ' || body_[pos_] == '\t')) {
+        size_t cstart = pos_;
+        size_t cend;
+        bool cbare;
+        size_t cnext = FindLineEnd(cstart, &cend, &cbare);
+        ++line_no_;
+        ++out->physical_lines;
+        if (cbare && out->bare_lf_line == 0) out->bare_lf_line = line_no_;
+        if (cend - cstart > kMaxOctetsPerLine && out->long_line == 0) out->long_line = line_no_;
+        scratch_.append(body_.data() + cstart + 1, cend - cstart - 1);
+        pos_ = cnext;
+      }
+      out->raw = scratch_;
+    } else {
+      out->raw = body_.substr(start, end - start);
+    }
+    Split(out);
+    return true;
+  }
+  return false;
+}
+
+void Scanner::Split(ContentLine* out) {
+  std::string_view raw = out->raw;
+  const size_t n = raw.size();
+  size_t i = 0;
+  while (i < n && IsNameChar(static_cast<unsigned char>(raw[i]))) ++i;
+  out->name = raw.substr(0, i);
+  out->name_valid = i > 0 && (i == n || raw[i] == ';' || raw[i] == ':');
+  if (i < n && raw[i] == ':') {
+    out->has_colon = true;
+    out->value = raw.substr(i + 1);
+    return;
+  }
+  if (i >= n || raw[i] != ';') {
+    // Not NAME: or NAME; -- find a colon anyway so garbage is recognisable.
+    const void* c = std::memchr(raw.data() + i, ':', n - i);
+    if (c != nullptr) {
+      size_t ci = static_cast<const char*>(c) - raw.data();
+      out->has_colon = true;
+      out->value = raw.substr(ci + 1);
+    }
+    return;
+  }
+  size_t pstart = i + 1;
+  // Fast path: no quote before the first colon.
+  const void* colon = std::memchr(raw.data() + pstart, ':', n - pstart);
+  if (colon == nullptr) {
+    out->params = raw.substr(pstart);
+    return;
+  }
+  size_t ci = static_cast<const char*>(colon) - raw.data();
+  if (std::memchr(raw.data() + pstart, '"', ci - pstart) == nullptr) {
+    out->params = raw.substr(pstart, ci - pstart);
+    out->value = raw.substr(ci + 1);
+    out->has_colon = true;
+    return;
+  }
+  bool quoted = false;
+  for (size_t j = pstart; j < n; ++j) {
+    char c = raw[j];
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ':' && !quoted) {
+      out->params = raw.substr(pstart, j - pstart);
+      out->value = raw.substr(j + 1);
+      out->has_colon = true;
+      return;
+    }
+  }
+  out->params = raw.substr(pstart);
+}
+
+std::string_view FindParam(std::string_view params, std::string_view name, bool* found) {
+  if (found != nullptr) *found = false;
+  size_t i = 0;
+  const size_t n = params.size();
+  while (i < n) {
+    size_t eq = i;
+    while (eq < n && params[eq] != '=' && params[eq] != ';') ++eq;
+    std::string_view pname = params.substr(i, eq - i);
+    // Value: up to ';' outside quotes.
+    size_t j = eq < n && params[eq] == '=' ? eq + 1 : eq;
+    size_t vstart = j;
+    bool quoted = false;
+    while (j < n && (quoted || params[j] != ';')) {
+      if (params[j] == '"') quoted = !quoted;
+      ++j;
+    }
+    if (EqualsIgnoreCase(pname, name)) {
+      std::string_view v = params.substr(vstart, j - vstart);
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      if (found != nullptr) *found = true;
+      return v;
+    }
+    i = j + 1;
+  }
+  return {};
+}
+
+}  // namespace calprobe::calendar::internal

@@ -1,0 +1,71 @@
+#pragma once
+// Single-pass RFC 5545 content-line scanner. Finds physical lines (CRLF,
+// bare LF, or CR-only bodies), unfolds continuation lines (a line break
+// followed by a space or tab), records the 1-based physical line where each
+// logical line starts and splits NAME;PARAM=..;PARAM="..":VALUE.
+//
+// Unfolded lines are views into the body when the line was not folded and
+// into a scratch buffer owned by the scanner otherwise: a ContentLine is
+// valid only until the next call to Next(). No per-line heap allocation
+// once the scratch buffer has grown to the longest folded line.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace calprobe::calendar::internal {
+
+struct ContentLine {
+  std::string_view raw;     // the unfolded logical line, no terminator
+  std::string_view name;    // up to the first ';' or ':' (may be invalid)
+  std::string_view params;  // between the name and the value, without the leading ';'
+  std::string_view value;   // after the first ':' outside quotes
+  int line = 0;             // 1-based physical line where the logical line starts
+  int physical_lines = 1;   // 1 + number of continuation lines
+  int long_line = 0;        // first physical line > 75 octets, 0 = none
+  int bare_lf_line = 0;     // first physical line ended by LF alone, 0 = none
+  bool has_colon = false;   // false: not a content line (bad folding, garbage)
+  bool name_valid = false;  // name is non-empty and only [A-Za-z0-9-]
+  bool leading_continuation = false;  // continuation with no line to continue
+};
+
+class Scanner {
+ public:
+  explicit Scanner(std::string_view body);
+
+  // Reads the next non-blank logical line into *out. Returns false at the
+  // end of the body.
+  bool Next(ContentLine* out);
+
+  bool has_bom() const { return has_bom_; }
+  bool cr_only() const { return cr_only_; }
+  // Bytes consumed so far (offset into the body).
+  size_t offset() const { return pos_; }
+
+ private:
+  // Finds the end of the physical line starting at pos_; sets *content_end
+  // (exclusive, terminator stripped) and returns the offset after the
+  // terminator.
+  size_t FindLineEnd(size_t start, size_t* content_end, bool* bare_lf) const;
+  static void Split(ContentLine* out);
+
+  std::string_view body_;
+  size_t pos_ = 0;
+  int line_no_ = 0;  // physical lines consumed
+  bool has_bom_ = false;
+  bool cr_only_ = false;
+  char eol_ = '\n';
+  std::string scratch_;
+};
+
+// Returns the value of parameter `name` (case-insensitive) in a params
+// string as produced by the scanner, without surrounding quotes; empty
+// when absent. *found (optional) tells absent from empty.
+std::string_view FindParam(std::string_view params, std::string_view name,
+                           bool* found = nullptr);
+
+// ASCII case-insensitive equality.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+}  // namespace calprobe::calendar::internal
