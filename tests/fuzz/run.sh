@@ -4,7 +4,8 @@
 #   tests/fuzz/run.sh [SECONDS]        default 300; exits non-zero on a crash
 #
 # Environment: FUZZ_BUILD_DIR (default <repo>/build-fuzz), FUZZ_NO_INSTALL=1
-# (skip the package check), FUZZ_ARGS (extra libFuzzer flags).
+# (skip the package check), FUZZ_ARGS (extra libFuzzer flags), FUZZ_CC /
+# FUZZ_CXX (default clang / clang++, i.e. Debian 12's clang 14).
 # Configures its own build dir with clang, builds only ics_fuzz (-j2), seeds
 # from tests/data/ics/ (recursively, regressions included) plus small feeds
 # from bench/ics/gen_feed.py, keeps the growing corpus in the build dir and
@@ -23,8 +24,8 @@ if [ "${FUZZ_NO_INSTALL:-0}" != 1 ]; then
   CALPROBE_EXTRA_PACKAGES="clang libclang-rt-14-dev" "$ROOT/scripts/install-deps.sh"
 fi
 
-echo "== configure $BUILD (clang, CALPROBE_FUZZ=ON)"
-CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCALPROBE_FUZZ=ON \
+echo "== configure $BUILD (${FUZZ_CXX:-clang++}, CALPROBE_FUZZ=ON)"
+CC="${FUZZ_CC:-clang}" CXX="${FUZZ_CXX:-clang++}" cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCALPROBE_FUZZ=ON \
   -DCALPROBE_BUILD_TESTS=OFF -DCALPROBE_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C "$BUILD" -j2 ics_fuzz
 FUZZER="$BUILD/tests/fuzz/ics_fuzz"
