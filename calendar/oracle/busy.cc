@@ -40,6 +40,7 @@ class Parser {
   }
 
   void Build() {
+    impl_->series.reserve(events_.size());
     // Overrides first, so masters know which instances are replaced.
     std::map<std::string, std::vector<IcsTime>> overridden;
     for (const auto& [ev, cal] : events_) {
@@ -157,7 +158,6 @@ class Parser {
   }
 
   void SetRecurrence(icalcomponent* ev, icalcomponent* cal, Series* s) {
-    s->ical_start = icalcomponent_get_dtstart(ev);
     for (icalproperty* p = icalcomponent_get_first_property(ev, ICAL_EXDATE_PROPERTY); p;
          p = icalcomponent_get_next_property(ev, ICAL_EXDATE_PROPERTY)) {
       if (auto t = FromIcal(icalproperty_get_exdate(p), p, cal)) s->exdates.push_back(*t);
@@ -180,7 +180,10 @@ class Parser {
       s->fast = std::move(fast);
       ++impl_->stats.fast_series;
     } else {
-      s->fallback = rule;
+      s->fallback = std::make_unique<icalrecurrencetype>(rule);
+      // Only libical needs its own DTSTART (the lookup of a TZID among
+      // libical's built-in zones is slow, so the fast path skips it).
+      s->ical_start = icalcomponent_get_dtstart(ev);
       ++impl_->stats.fallback_series;
     }
   }
@@ -208,10 +211,9 @@ class Parser {
       if (icalrecurrencetype_day_position(r.by_day[i]) != 0) return std::nullopt;
       f.byday |= static_cast<uint8_t>(1u << to_ours(icalrecurrencetype_day_day_of_week(r.by_day[i])));
     }
-    const int start_wd = WeekdayIndex(LocalDay(s.start.wall));
-    // DTSTART not matching BYDAY: RFC 5545 and libical disagree; let libical decide.
-    if (f.byday != 0 && !((f.byday >> start_wd) & 1)) return std::nullopt;
-    if (!f.weekly && f.byday != 0 && f.count > 0) return std::nullopt;
+    // A DTSTART that does not match BYDAY is not an instance and does not
+    // count toward COUNT: libical's behaviour (RFC 5545 would count it).
+    if (!f.weekly && f.byday != 0 && f.count > 0 && f.interval != 1) return std::nullopt;
     if (!icaltime_is_null_time(r.until)) {
       f.until = FromIcal(r.until, rp, cal);
       if (f.until && f.until->frame == TimeFrame::kFloating) {

@@ -56,7 +56,7 @@ struct Series {
   int duration_days = 0;         // nominal days for DATE events
   bool recurring = false;
   std::optional<FastRule> fast;                // closed-form expansion
-  std::optional<icalrecurrencetype> fallback;  // libical expansion
+  std::unique_ptr<icalrecurrencetype> fallback;  // libical expansion (large: heap)
   icaltimetype ical_start = icaltime_null_time();  // DTSTART as libical parsed it
   std::vector<IcsTime> rdates;
   std::vector<IcsTime> exdates;

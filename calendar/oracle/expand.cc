@@ -40,9 +40,11 @@ LocalSeconds IcalWall(const icaltimetype& t) {
 }
 
 // Bits of `mask` for the days [first, last] (day numbers).
-int MaskDaysIn(uint8_t mask, int64_t first, int64_t last) {
-  int n = 0;
-  for (int64_t d = first; d <= last; ++d) n += (mask >> WeekdayIndex(d)) & 1;
+int64_t MaskDaysIn(uint8_t mask, int64_t first, int64_t last) {
+  if (last < first) return 0;
+  const int64_t weeks = (last - first + 1) / 7;
+  int64_t n = weeks * std::popcount(mask);
+  for (int64_t d = first + weeks * 7; d <= last; ++d) n += (mask >> WeekdayIndex(d)) & 1;
   return n;
 }
 
@@ -106,7 +108,7 @@ void ExpandFast(const Series& s, const FastRule& r, LocalSeconds lo_wall, LocalS
   const uint8_t mask = r.byday != 0 ? r.byday : static_cast<uint8_t>(1u << WeekdayIndex(d0));
   const int64_t ws0 = week_start(d0);
   const int per_period = std::popcount(mask);
-  const int before_start = MaskDaysIn(mask, ws0, d0 - 1);
+  const int64_t before_start = MaskDaysIn(mask, ws0, d0 - 1);
   std::optional<TimePoint> until_utc;
   if (r.until && r.until->frame == TimeFrame::kUtc) until_utc = Resolve(*r.until, floating);
 
@@ -124,7 +126,11 @@ void ExpandFast(const Series& s, const FastRule& r, LocalSeconds lo_wall, LocalS
     } else {
       if ((d - d0) % interval != 0) continue;
       if (r.byday != 0 && !((r.byday >> wd) & 1)) continue;
-      if (r.count > 0 && (d - d0) / interval + 1 > r.count) break;
+      if (r.count > 0) {
+        // With BYDAY only INTERVAL=1 reaches here (busy.cc FastShape).
+        const int64_t n = r.byday != 0 ? MaskDaysIn(r.byday, d0, d) : (d - d0) / interval + 1;
+        if (n > r.count) break;
+      }
     }
     const LocalSeconds wall = DayStart(d) + tod;
     if (r.until) {

@@ -161,6 +161,21 @@ TEST(BusyCalendar, CountWindowFarAfterStart) {
               ElementsAre("2026-03-02T08:00:00Z", "2026-03-09T08:00:00Z"));
 }
 
+TEST(BusyCalendar, DtstartOutsideBydayIsNotAnInstance) {
+  // DTSTART Tue Jun 2; BYDAY=MO,WE; COUNT=4 counts only matching days
+  // (libical's reading): Jun 3, 8, 10, 15. Daily with BYDAY likewise.
+  auto cal = BusyCalendar::FromIcs(Ics(
+      "BEGIN:VEVENT\r\nUID:w\r\nDTSTART:20260602T090000Z\r\nDURATION:PT1H\r\n"
+      "RRULE:FREQ=WEEKLY;BYDAY=MO,WE;COUNT=4\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:d\r\nDTSTART:20260602T120000Z\r\nDURATION:PT1H\r\n"
+      "RRULE:FREQ=DAILY;BYDAY=MO,WE;COUNT=3\r\nEND:VEVENT\r\n"));
+  EXPECT_THAT(InstanceStarts(cal, "2026-05-01T00:00:00Z", "2026-08-01T00:00:00Z"),
+              ElementsAre("2026-06-03T09:00:00Z", "2026-06-03T12:00:00Z", "2026-06-08T09:00:00Z",
+                          "2026-06-08T12:00:00Z", "2026-06-10T09:00:00Z", "2026-06-10T12:00:00Z",
+                          "2026-06-15T09:00:00Z"));
+  EXPECT_EQ(cal.stats().fast_series, 2);
+}
+
 TEST(BusyCalendar, OtherShapesUseLibicalFallback) {
   // The 15th of each month, 09:00 Berlin.
   auto cal = BusyCalendar::FromIcs(Ics(
