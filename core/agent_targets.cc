@@ -1,0 +1,231 @@
+// Targets: building them from config and target files, recording outcomes,
+// persisting last results.
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "core/agent_internal.h"
+#include "core/http/curl_client.h"
+#include "core/log.h"
+#include "core/secrets.h"
+
+namespace calprobe::core {
+
+AgentState::~AgentState() = default;
+
+void AgentState::InitMetrics() {
+  const std::vector<std::string> tl = {"target", "probe", "region"};
+  m = std::unique_ptr<AgentMetrics>(new AgentMetrics{
+      metrics.Gauge("calprobe_probe_success", "1 if the target's last run succeeded, else 0.", tl),
+      metrics.Histogram("calprobe_probe_duration_seconds", "Duration of probe runs.", tl,
+                        {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}),
+      metrics.Counter("calprobe_probe_failures_total", "Failed probe runs by reason.",
+                      {"target", "probe", "region", "reason"}),
+      metrics.Counter("calprobe_probe_runs_total", "Probe runs started and finished.", tl),
+      metrics.Histogram("calprobe_scheduler_lateness_seconds",
+                        "Delay between a run's scheduled and actual start.", {"probe"},
+                        {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5}),
+      metrics.Counter("calprobe_config_reloads_total", "Config reloads by result.", {"result"}),
+      metrics.Gauge("calprobe_config_last_reload_successful",
+                    "1 if the last config reload succeeded.", {}),
+      metrics.Gauge("calprobe_config_last_reload_success_timestamp_seconds",
+                    "Time of the last successful config load.", {}),
+      metrics.Counter("calprobe_target_file_errors_total",
+                      "Target files that failed to load (previous version kept).", {}),
+  });
+  m->reload_ok.Set({}, 1);
+  m->reload_time.Set({}, ToUnixSeconds(std::chrono::system_clock::now()));
+  metrics.Gauge("calprobe_build_info", "Build information.", {"version"}).Set({CALPROBE_VERSION}, 1);
+  metrics.AddCollector([this](MetricsWriter* w) {
+    w->Family("calprobe_targets", "gauge", "Targets scheduled on this agent (after sharding).");
+    w->Sample("calprobe_targets", {"region"}, {config.agent.region}, static_cast<double>(targets.size()));
+    w->Family("calprobe_scheduler_backlog", "gauge",
+              "Runs due but waiting for a free concurrency slot, per probe type.");
+    auto limits = scheduler->Limits();
+    for (const auto& [type, n] : scheduler->Backlog()) {
+      w->Sample("calprobe_scheduler_backlog", {"probe"}, {type}, static_cast<double>(n));
+    }
+    w->Family("calprobe_scheduler_concurrency_limit", "gauge", "Concurrency limit per probe type.");
+    for (const auto& [type, n] : limits) {
+      w->Sample("calprobe_scheduler_concurrency_limit", {"probe"}, {type}, n);
+    }
+    w->Family("calprobe_scheduler_running", "gauge", "Runs in progress per probe type.");
+    for (const auto& [type, n] : scheduler->Running()) {
+      w->Sample("calprobe_scheduler_running", {"probe"}, {type}, n);
+    }
+    w->Family("calprobe_scheduler_skipped_runs_total", "counter",
+              "Runs skipped because the previous run of the target was still busy.");
+    w->Sample("calprobe_scheduler_skipped_runs_total", {}, {},
+              static_cast<double>(scheduler->skipped_runs()));
+    w->Family("calprobe_http_requests_in_flight", "gauge", "HTTP transfers in flight.");
+    w->Sample("calprobe_http_requests_in_flight", {}, {}, static_cast<double>(http->InFlight()));
+  });
+}
+
+void AgentState::RecordOutcome(TargetState& t, TimePoint start, TimePoint end, ProbeOutcome o) {
+  const std::vector<std::string> lv = {t.config.name, t.config.probe_type, config.agent.region};
+  double seconds = ToSeconds(end - start);
+  o.message = Secrets::Redact(o.message);
+  m->runs.Inc(lv);
+  m->success.Set(lv, o.success ? 1 : 0);
+  m->duration.Observe(lv, seconds);
+  if (!o.success) {
+    m->failures.Inc({t.config.name, t.config.probe_type, config.agent.region, o.reason});
+  }
+  Event e;
+  e.name = "calprobe.probe.result";
+  e.time = end;
+  e.labels = t.info.labels;
+  e.With("success", o.success).With("duration_ms", seconds * 1000);
+  if (!o.reason.empty()) e.With("reason", o.reason);
+  if (o.http_status) e.With("http_status", static_cast<int64_t>(o.http_status));
+  if (Status s = pipeline->Emit(std::move(e)); !s.ok()) {
+    Log(LogLevel::kWarn, "probe result event rejected").Kv("error", s.message());
+  }
+  t.last = {{"time", FormatRfc3339(end)},
+            {"success", o.success},
+            {"reason", o.reason},
+            {"message", o.message},
+            {"duration_seconds", seconds},
+            {"http_status", o.http_status},
+            {"details", std::move(o.details)}};
+  dirty.insert(t.config.name);
+  if (!o.success) {
+    Log(LogLevel::kDebug, "probe failed")
+        .Kv("target", t.config.name)
+        .Kv("reason", t.last["reason"].get<std::string>())
+        .Kv("message", t.last["message"].get<std::string>());
+  }
+}
+
+void AgentState::FlushResults() {
+  if (dirty.empty() || !store) return;
+  std::vector<std::pair<std::string, std::string>> batch;
+  batch.reserve(dirty.size());
+  std::map<std::string, const TargetState*> by_name;
+  for (const auto& t : targets) by_name[t->config.name] = t.get();
+  for (const auto& name : dirty) {
+    auto it = by_name.find(name);
+    if (it != by_name.end() && !it->second->last.is_null()) {
+      batch.emplace_back(name, it->second->last.dump());
+    }
+  }
+  if (Status s = store->PutTargetResults(batch); !s.ok()) {
+    Log(LogLevel::kError, "cannot persist target results; will retry").Kv("error", s.message());
+    return;
+  }
+  dirty.clear();
+}
+
+void AgentState::LoadPersistedResults() {
+  auto r = store->LoadTargetResults();
+  if (!r.ok()) {
+    Log(LogLevel::kWarn, "cannot read persisted results").Kv("error", r.error());
+    return;
+  }
+  for (const auto& [name, text] : r.value()) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_discarded()) restored[name] = std::move(j);
+  }
+}
+
+bool AgentState::RefreshTargetFiles() {
+  bool changed = false;
+  std::set<std::string> present;
+  TargetDefaults defaults;
+  for (const auto& pattern : config.target_file_globs) {
+    for (const auto& path : ExpandGlob(pattern, "")) {
+      present.insert(path);
+      struct stat st {};
+      if (stat(path.c_str(), &st) != 0) continue;
+      int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+      FileTargets& ft = file_targets[path];
+      if (ft.mtime_ns == mtime) continue;
+      ft.mtime_ns = mtime;
+      auto loaded = LoadTargetFile(path, registry, defaults);
+      if (!loaded.ok()) {
+        m->target_file_errors.Inc({});
+        Log(LogLevel::kError, "target file invalid; keeping its previous targets")
+            .Kv("file", path)
+            .Kv("errors", loaded.error());
+        continue;
+      }
+      ft.targets = std::move(loaded.value());
+      changed = true;
+    }
+  }
+  for (auto it = file_targets.begin(); it != file_targets.end();) {
+    if (!present.count(it->first)) {
+      it = file_targets.erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  return changed;
+}
+
+void AgentState::ApplyOverrides(AgentConfig* cfg) {
+  if (!listen_override.empty()) cfg->agent.listen = listen_override;
+  if (!region_override.empty()) cfg->agent.region = region_override;
+}
+
+void AgentState::ApplyTargets() {
+  std::map<std::string, std::shared_ptr<TargetState>> old;
+  for (auto& t : targets) old[t->config.name] = t;
+  std::vector<TargetConfig> all = config.targets;
+  std::set<std::string> names;
+  for (const auto& t : all) names.insert(t.name);
+  for (const auto& [path, ft] : file_targets) {
+    for (const auto& t : ft.targets) {
+      if (!names.insert(t.name).second) {
+        Log(LogLevel::kError, "duplicate target name in target file; skipped")
+            .Kv("file", path)
+            .Kv("target", t.name);
+        continue;
+      }
+      all.push_back(t);
+    }
+  }
+  std::vector<std::shared_ptr<TargetState>> next;
+  std::vector<ScheduleEntry> entries;
+  for (auto& tc : all) {
+    if (!InShard(tc.name, shard_index, shard_count)) continue;
+    auto ts = std::make_shared<TargetState>();
+    auto prev = old.find(tc.name);
+    if (prev != old.end()) {
+      ts->last = prev->second->last;
+      old.erase(prev);
+    } else if (auto r = restored.find(tc.name); r != restored.end()) {
+      ts->last = r->second;
+    }
+    tc.labels.Set(Label::kRegion, config.agent.region);
+    ts->config = std::move(tc);
+    ts->info = {ts->config.name, ts->config.probe_type, ts->config.labels};
+    entries.push_back({ts->config.name, ts->config.probe_type, ts->config.interval});
+    next.push_back(std::move(ts));
+  }
+  // Series of removed targets disappear from /metrics.
+  for (const auto& [name, t] : old) {
+    const std::vector<std::string> lv = {name, t->config.probe_type, config.agent.region};
+    m->success.Remove(lv);
+    m->duration.Remove(lv);
+    m->runs.Remove(lv);
+  }
+  targets = std::move(next);
+  std::map<std::string, int> limits = config.agent.concurrency;
+  for (const auto& type : registry.Types()) {
+    if (!limits.count(type)) limits[type] = registry.Find(type)->default_concurrency();
+  }
+  scheduler->SetEntries(std::move(entries), limits, 256);
+}
+
+std::string AgentState::ListenDisplay() const {
+  std::string l = config.agent.listen;
+  size_t colon = l.rfind(':');
+  if (colon != std::string::npos && admin) l = l.substr(0, colon + 1) + std::to_string(admin->port());
+  return l;
+}
+
+}  // namespace calprobe::core
