@@ -186,6 +186,17 @@ Analysis Analyzer::Run() {
     if (in_event_ && prop != Prop::kDtstamp) {
       event_.hash += MixHash(HashBytes(cl.raw));
     }
+    if ((!cl.has_colon || !cl.name_valid || cl.leading_continuation) && stack_.empty()) {
+      sink_.Report("content.structure", kError, cl.line, [&] {
+        return std::make_pair(
+            "Text outside of any component" +
+                std::string(saw_calendar_end_ ? " (after END:VCALENDAR): \"" : ": \"") +
+                QuoteForMessage(cl.raw) + "\".",
+            std::string("Nothing may follow END:VCALENDAR (check for appended debug output or "
+                        "HTML)."));
+      });
+      continue;
+    }
     if (!cl.has_colon || !cl.name_valid || cl.leading_continuation) {
       sink_.Report("content.bad_folding", kError, cl.line, [&] {
         std::string why = cl.leading_continuation
