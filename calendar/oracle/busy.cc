@@ -181,9 +181,11 @@ class Parser {
       ++impl_->stats.fast_series;
     } else {
       s->fallback = std::make_unique<icalrecurrencetype>(rule);
-      // Only libical needs its own DTSTART (the lookup of a TZID among
-      // libical's built-in zones is slow, so the fast path skips it).
-      s->ical_start = icalcomponent_get_dtstart(ev);
+      s->fallback->until = icaltime_null_time();
+      s->fallback_until = UntilOf(rule, *s, rp, cal);
+      s->ical_start = icalvalue_get_datetime(icalproperty_get_value(
+          icalcomponent_get_first_property(ev, ICAL_DTSTART_PROPERTY)));
+      s->ical_start.zone = nullptr;
       ++impl_->stats.fallback_series;
     }
   }
@@ -214,14 +216,20 @@ class Parser {
     // A DTSTART that does not match BYDAY is not an instance and does not
     // count toward COUNT: libical's behaviour (RFC 5545 would count it).
     if (!f.weekly && f.byday != 0 && f.count > 0 && f.interval != 1) return std::nullopt;
-    if (!icaltime_is_null_time(r.until)) {
-      f.until = FromIcal(r.until, rp, cal);
-      if (f.until && f.until->frame == TimeFrame::kFloating) {
-        f.until->frame = s.start.frame;  // UNTIL is in DTSTART's frame when not UTC
-        f.until->zone = s.start.zone;
-      }
-    }
+    f.until = UntilOf(r, s, rp, cal);
     return f;
+  }
+
+  std::optional<IcsTime> UntilOf(const icalrecurrencetype& r, const Series& s, icalproperty* rp,
+                                 icalcomponent* cal) {
+    if (icaltime_is_null_time(r.until)) return std::nullopt;
+    std::optional<IcsTime> until = FromIcal(r.until, rp, cal);
+    if (until && until->frame == TimeFrame::kFloating) {
+      until->frame = s.start.frame;  // UNTIL is in DTSTART's frame when not UTC
+      until->zone = s.start.zone;
+      until->vtz = s.start.vtz;
+    }
+    return until;
   }
 
   BusyCalendar::Impl* impl_;

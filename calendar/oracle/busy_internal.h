@@ -56,8 +56,12 @@ struct Series {
   int duration_days = 0;         // nominal days for DATE events
   bool recurring = false;
   std::optional<FastRule> fast;                // closed-form expansion
-  std::unique_ptr<icalrecurrencetype> fallback;  // libical expansion (large: heap)
-  icaltimetype ical_start = icaltime_null_time();  // DTSTART as libical parsed it
+  // libical expansion (large: heap). Its UNTIL is cleared and applied by the
+  // oracle (fallback_until), and DTSTART is passed floating: libical
+  // normalises an instance in a DST gap and then drifts every later one.
+  std::unique_ptr<icalrecurrencetype> fallback;
+  std::optional<IcsTime> fallback_until;
+  icaltimetype ical_start = icaltime_null_time();  // DTSTART wall, floating
   std::vector<IcsTime> rdates;
   std::vector<IcsTime> exdates;
   std::vector<IcsTime> overridden;  // RECURRENCE-IDs of overrides (any status)

@@ -97,6 +97,16 @@ class Emitter {
   std::vector<int64_t> excluded_days_;
 };
 
+// True iff the instance at `wall` is after UNTIL (UTC, DATE or local).
+bool PastUntil(const Series& s, const std::optional<IcsTime>& until,
+               const std::optional<TimePoint>& until_utc, LocalSeconds wall,
+               const Zone* floating) {
+  if (!until) return false;
+  if (until->frame == TimeFrame::kDate) return LocalDay(wall) > LocalDay(until->wall);
+  if (until_utc) return ResolveWall(s.start, wall, floating) > *until_utc;
+  return wall > until->wall;
+}
+
 void ExpandFast(const Series& s, const FastRule& r, LocalSeconds lo_wall, LocalSeconds hi_wall,
                 const Zone* floating, Emitter* emit) {
   const int64_t d0 = LocalDay(s.start.wall);
@@ -133,20 +143,17 @@ void ExpandFast(const Series& s, const FastRule& r, LocalSeconds lo_wall, LocalS
       }
     }
     const LocalSeconds wall = DayStart(d) + tod;
-    if (r.until) {
-      if (r.until->frame == TimeFrame::kDate) {
-        if (d > LocalDay(r.until->wall)) break;
-      } else if (until_utc) {
-        if (ResolveWall(s.start, wall, floating) > *until_utc) break;
-      } else if (wall > r.until->wall) {
-        break;
-      }
-    }
+    if (PastUntil(s, r.until, until_utc, wall, floating)) break;
     emit->EmitWall(wall);
   }
 }
 
-void ExpandLibical(const Series& s, LocalSeconds lo_wall, LocalSeconds hi_wall, Emitter* emit) {
+void ExpandLibical(const Series& s, LocalSeconds lo_wall, LocalSeconds hi_wall,
+                   const Zone* floating, Emitter* emit) {
+  std::optional<TimePoint> until_utc;
+  if (s.fallback_until && s.fallback_until->frame == TimeFrame::kUtc) {
+    until_utc = Resolve(*s.fallback_until, floating);
+  }
   icalrecur_iterator* it = icalrecur_iterator_new(*s.fallback, s.ical_start);
   if (it == nullptr) return;
   if (s.fallback->count == 0 && lo_wall > s.start.wall) {
@@ -156,7 +163,7 @@ void ExpandLibical(const Series& s, LocalSeconds lo_wall, LocalSeconds hi_wall, 
     const icaltimetype t = icalrecur_iterator_next(it);
     if (icaltime_is_null_time(t)) break;
     const LocalSeconds wall = IcalWall(t);
-    if (wall > hi_wall) break;
+    if (wall > hi_wall || PastUntil(s, s.fallback_until, until_utc, wall, floating)) break;
     if (wall < lo_wall) continue;
     emit->EmitWall(wall);
   }
@@ -165,12 +172,13 @@ void ExpandLibical(const Series& s, LocalSeconds lo_wall, LocalSeconds hi_wall, 
 
 }  // namespace
 
+// ICS times use RFC 5545's reading of nonexistent local times (tz.h).
 TimePoint ResolveWall(const IcsTime& t, LocalSeconds wall, const Zone* floating) {
   switch (t.frame) {
     case TimeFrame::kUtc:
       return TimePoint(std::chrono::duration_cast<TimePoint::duration>(wall));
     case TimeFrame::kZone:
-      return LocalToUtc(*t.zone, wall);
+      return LocalToUtc(*t.zone, wall, GapPolicy::kOffsetBefore);
     case TimeFrame::kVtimezone: {
       icaltimetype like = icaltime_null_time();
       like.zone = t.vtz;
@@ -180,7 +188,7 @@ TimePoint ResolveWall(const IcsTime& t, LocalSeconds wall, const Zone* floating)
     case TimeFrame::kFloating:
     case TimeFrame::kDate:
     default:
-      if (floating != nullptr) return LocalToUtc(*floating, wall);
+      if (floating != nullptr) return LocalToUtc(*floating, wall, GapPolicy::kOffsetBefore);
       return TimePoint(std::chrono::duration_cast<TimePoint::duration>(wall));
   }
 }
@@ -215,7 +223,7 @@ void ExpandSeries(const Series& s, TimePoint from, TimePoint to, const Zone* flo
     if (s.fast) {
       ExpandFast(s, *s.fast, lo_wall, hi_wall, floating, &emit);
     } else if (s.fallback) {
-      ExpandLibical(s, lo_wall, hi_wall, &emit);
+      ExpandLibical(s, lo_wall, hi_wall, floating, &emit);
     }
   }
   for (const IcsTime& r : s.rdates) {

@@ -21,13 +21,14 @@ const Zone* FindZone(std::string_view iana_name) {
   }
 }
 
-TimePoint LocalToUtc(const Zone& zone, LocalSeconds local) {
+TimePoint LocalToUtc(const Zone& zone, LocalSeconds local, GapPolicy gap) {
   const local_seconds l{local};
   const date::local_info info = zone.get_info(l);
   switch (info.result) {
     case date::local_info::unique:
       return sys_seconds{local - info.first.offset};
     case date::local_info::nonexistent:
+      if (gap == GapPolicy::kOffsetBefore) return sys_seconds{local - info.first.offset};
       // The gap ends where the second period begins: first valid instant.
       return info.second.begin;
     case date::local_info::ambiguous:

@@ -14,11 +14,15 @@
 // files: through 2037).
 //
 // DST policy (documented in docs/oracle.md):
-//  * nonexistent local time (spring-forward gap): moves forward to the first
-//    valid instant, i.e. the instant the gap ends (02:30 on the US change day
-//    -> 03:00 EDT);
+//  * nonexistent local time (spring-forward gap):
+//    - provider rules (kFirstValidInstant): move forward to the first valid
+//      instant, i.e. the instant the gap ends (02:30 on the US change day ->
+//      03:00 EDT);
+//    - ICS date-times (kOffsetBefore, RFC 5545 3.3.5): read with the UTC
+//      offset before the transition (02:30 -> 02:30 EST = 03:30 EDT), as
+//      libical and calendar clients do;
 //  * repeated local time (fall-back overlap): the first occurrence (the
-//    earlier UTC instant, still on summer time).
+//    earlier UTC instant, still on summer time), for both.
 
 #include <chrono>
 #include <string_view>
@@ -39,8 +43,11 @@ using LocalSeconds = std::chrono::duration<int64_t>;
 // the returned pointer lives for the process.
 const Zone* FindZone(std::string_view iana_name);
 
+enum class GapPolicy { kFirstValidInstant, kOffsetBefore };
+
 // Converts a local wall time in `zone` to UTC with the DST policy above.
-TimePoint LocalToUtc(const Zone& zone, LocalSeconds local);
+TimePoint LocalToUtc(const Zone& zone, LocalSeconds local,
+                     GapPolicy gap = GapPolicy::kFirstValidInstant);
 
 // The local wall time of a UTC instant in `zone`.
 LocalSeconds UtcToLocal(const Zone& zone, TimePoint t);

@@ -125,6 +125,18 @@ TEST(BusyCalendar, MultiDayAllDayAndDefaultOneDay) {
   EXPECT_EQ(FormatSpan(spans[1]), "2027-03-31T22:00:00Z/2027-04-01T22:00:00Z");
 }
 
+TEST(BusyCalendar, NonexistentLocalTimeUsesOffsetBeforeGap) {
+  // RFC 5545 3.3.5: 02:30 on 2026-03-08 in New York is read as 02:30 EST
+  // (07:30Z); 01:30 on 2026-11-01 is its first occurrence (EDT, 05:30Z).
+  auto cal = BusyCalendar::FromIcs(Ics(
+      "BEGIN:VEVENT\r\nUID:gap\r\nDTSTART;TZID=America/New_York:20260308T023000\r\n"
+      "DURATION:PT30M\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:rep\r\nDTSTART;TZID=America/New_York:20261101T013000\r\n"
+      "DURATION:PT30M\r\nEND:VEVENT\r\n"));
+  EXPECT_THAT(InstanceStarts(cal, "2026-03-01T00:00:00Z", "2026-12-01T00:00:00Z"),
+              ElementsAre("2026-03-08T07:30:00Z", "2026-11-01T05:30:00Z"));
+}
+
 TEST(BusyCalendar, FloatingTimesAreProviderLocal) {
   auto cal = BusyCalendar::FromIcs(Ics(
       "BEGIN:VEVENT\r\nUID:g\r\nDTSTART:20270614T090000\r\nDTEND:20270614T100000\r\n"

@@ -1,6 +1,9 @@
 // The closed-form expander against libical's iterator run from DTSTART (no
 // set_start, no shortcuts) for the rule shapes the fast path claims, plus
-// the VTIMEZONE-only fallback. libical walls are converted with tz.h.
+// the libical fallback path on the same rules (a no-op BYMONTH forces it),
+// and the VTIMEZONE-only fallback. libical walls are converted with tz.h.
+// Iterating from DTSTART with a floating start is the reference: libical
+// with a zone attached drifts after an instance falls in a DST gap.
 
 #include <libical/ical.h>
 
@@ -29,7 +32,7 @@ std::vector<std::string> LibicalStarts(const std::string& rule, const std::strin
     const auto day = date::sys_days{date::year{t.year} / t.month / t.day}.time_since_epoch();
     const LocalSeconds wall = std::chrono::duration_cast<LocalSeconds>(day) +
                               LocalSeconds(t.hour * 3600 + t.minute * 60 + t.second);
-    const TimePoint start = LocalToUtc(zone, wall);
+    const TimePoint start = LocalToUtc(zone, wall, GapPolicy::kOffsetBefore);
     const Span span{start, start + std::chrono::minutes(minutes)};
     if (span.start >= window.end) break;
     if (span.Overlaps(window)) out.push_back(span);
@@ -54,6 +57,11 @@ TEST_P(FastVsLibical, SameInstances) {
                           "\r\nDURATION:PT45M\r\nRRULE:" + c.rule + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
   auto cal = BusyCalendar::FromIcs(ics);
   ASSERT_EQ(cal.stats().fast_series, 1) << c.rule;
+  // The same rule with a no-op BYMONTH takes the libical fallback path.
+  std::string slow_ics = ics;
+  slow_ics.insert(slow_ics.find("\r\n", slow_ics.find("RRULE:")), ";BYMONTH=1,2,3,4,5,6,7,8,9,10,11,12");
+  auto slow = BusyCalendar::FromIcs(slow_ics);
+  ASSERT_EQ(slow.stats().fallback_series, 1) << slow_ics;
   // Windows before, across and after both 2026 DST changes.
   for (const auto& [from, to] : std::vector<std::pair<const char*, const char*>>{
            {"2026-02-20T00:00:00Z", "2026-03-20T00:00:00Z"},
@@ -64,6 +72,9 @@ TEST_P(FastVsLibical, SameInstances) {
     EXPECT_EQ(Starts(cal.Instances(window.start, window.end, nullptr)),
               LibicalStarts(c.rule, c.dtstart, *ny, window, 45))
         << c.rule << " window " << from;
+    EXPECT_EQ(Starts(slow.Instances(window.start, window.end, nullptr)),
+              Starts(cal.Instances(window.start, window.end, nullptr)))
+        << c.rule << " (fallback) window " << from;
   }
 }
 
@@ -82,7 +93,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"FREQ=DAILY;INTERVAL=2;COUNT=300", "20250301T150000"},
                       Case{"FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR", "20250303T073000"},
                       Case{"FREQ=DAILY;BYDAY=SA,SU;COUNT=150", "20250301T110000"},
-                      Case{"FREQ=DAILY;UNTIL=20260610T000000Z", "20250301T010000"}));
+                      Case{"FREQ=DAILY;UNTIL=20260610T000000Z", "20250301T010000"},
+                      // In the 2026-03-08 gap and the 2026-11-01 overlap.
+                      Case{"FREQ=WEEKLY;BYDAY=SU", "20250105T023000"},
+                      Case{"FREQ=DAILY", "20250105T013000"}));
 
 TEST(BusyCalendar, FeedDefinedVtimezoneFallsBackToLibical) {
   // A Windows-style TZID defined only by the feed's VTIMEZONE (US rules).
