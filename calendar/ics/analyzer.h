@@ -57,6 +57,11 @@ enum class Prop : uint8_t {
 
 Prop ClassifyProp(std::string_view name);
 
+// Distinct TZIDs (referenced, and defined by VTIMEZONEs) checked per feed.
+inline constexpr size_t kMaxTrackedTzids = 256;
+// Longer RRULE values are reported invalid without handing them to libical.
+inline constexpr size_t kMaxRruleBytes = 2048;
+
 // A date-valued property as seen on one line.
 struct DateProp {
   bool present = false;

@@ -33,7 +33,9 @@ void Analyzer::CheckTimezones() {
   for (const auto& [name, line] : referenced_tzids_) refs.emplace_back(line, name);
   std::sort(refs.begin(), refs.end());
 
-  for (const auto& [line, tzid] : refs) {
+  for (const auto& ref : refs) {
+    const int line = ref.first;
+    const std::string_view tzid = ref.second;
     bool defined = std::find(defined_tzids_.begin(), defined_tzids_.end(), tzid) !=
                    defined_tzids_.end();
     std::string_view windows_iana = WindowsToIana(tzid);
@@ -134,7 +136,9 @@ void Analyzer::CheckTimezones() {
 
 void Analyzer::CheckOverrides() {
   EventKey master;
-  for (const auto& [uid, line] : overrides_) {
+  for (const auto& entry : overrides_) {
+    const std::string& uid = entry.first;
+    const int line = entry.second;
     master.uid = uid;
     if (result_.snapshot.events.count(master) != 0) continue;
     sink_.Report("event.orphan_override", kWarning, line, [&] {

@@ -61,7 +61,9 @@ void Analyzer::HandleProperty(const ContentLine& cl, Prop prop) {
   }
   Component top = stack_.back().kind;
   if (top == Component::kTimezone) {
-    if (prop == Prop::kTzid) defined_tzids_.emplace_back(cl.value);
+    if (prop == Prop::kTzid && defined_tzids_.size() < kMaxTrackedTzids) {
+      defined_tzids_.emplace_back(cl.value);
+    }
     return;
   }
   if (top == Component::kTzRule) return;
@@ -256,6 +258,9 @@ void Analyzer::CheckDateList(const ContentLine& cl, bool is_exdate) {
 void Analyzer::NoteTzid(std::string_view tzid, int line) {
   if (tzid == last_tzid_) return;
   last_tzid_.assign(tzid);
+  // Bounded: a hostile feed with a million distinct TZIDs must not make
+  // the end-of-feed checks quadratic. Real feeds use a handful.
+  if (referenced_tzids_.size() >= kMaxTrackedTzids) return;
   referenced_tzids_.try_emplace(last_tzid_, line);
 }
 

@@ -121,12 +121,17 @@ int64_t Analyzer::CheckRrule() {
     return INT64_MIN;
   }
 
-  // libical needs a NUL-terminated copy; its parse is re-entrant.
-  cstr_buf_.assign(e.rrule);
-  icalerror_clear_errno();
-  struct icalrecurrencetype rule = icalrecurrencetype_from_string(cstr_buf_.c_str());
-  if (rule.freq == ICAL_NO_RECURRENCE) {
+  // libical needs a NUL-terminated copy; its parse is re-entrant (errno is
+  // per thread). Absurdly long rules never reach it.
+  bool valid = false;
+  if (e.rrule.size() <= kMaxRruleBytes) {
+    cstr_buf_.assign(e.rrule);
     icalerror_clear_errno();
+    struct icalrecurrencetype rule = icalrecurrencetype_from_string(cstr_buf_.c_str());
+    icalerror_clear_errno();
+    valid = rule.freq != ICAL_NO_RECURRENCE;
+  }
+  if (!valid) {
     sink_.Report("rrule.invalid", kError, line, [&] {
       return std::make_pair(
           "RRULE:" + QuoteForMessage(e.rrule, 80) +
