@@ -71,7 +71,8 @@ TEST(IcsScanner, BomCrOnlyAndEmpty) {
 }
 
 TEST(IcsScanner, LongAndBareLfFlags) {
-  Scanner s(std::string(80, 'X') + ":v\nB:1\r\n");
+  const std::string body = std::string(80, 'X') + ":v\nB:1\r\n";
+  Scanner s(body);
   ContentLine cl;
   ASSERT_TRUE(s.Next(&cl));
   EXPECT_EQ(cl.long_line, 1);
