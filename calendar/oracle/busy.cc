@@ -249,6 +249,8 @@ void MergeInto(std::vector<Span>* spans) {
   spans->resize(w);
 }
 
+constexpr auto kMemoPadBefore = std::chrono::hours(24);
+constexpr auto kMemoPadAfter = std::chrono::hours(24 * 7);
 const std::string kEmptyString;
 const std::vector<std::string> kNoWarnings;
 
@@ -285,27 +287,50 @@ std::vector<Span> BusyCalendar::Expand(TimePoint from, TimePoint to,
                                        const Zone* floating_zone) const {
   std::vector<Span> out;
   if (!impl_ || !(from < to)) return out;
+  const Span window{from, to};
+  const auto from_memo = [&](const Impl::Memo& m) {
+    auto it = std::lower_bound(m.merged.begin(), m.merged.end(), from,
+                               [](const Span& s, TimePoint t) { return s.end <= t; });
+    for (; it != m.merged.end() && it->start < to; ++it) {
+      if (it->Overlaps(window)) out.push_back(*it);
+    }
+  };
   {
     std::lock_guard lock(impl_->mu);
     for (const Impl::Memo& m : impl_->memos) {
       if (m.zone != floating_zone || from < m.from || m.to < to) continue;
-      const Span window{from, to};
-      auto it = std::lower_bound(m.merged.begin(), m.merged.end(), from,
-                                 [](const Span& s, TimePoint t) { return s.end <= t; });
-      for (; it != m.merged.end() && it->start < to; ++it) {
-        if (it->Overlaps(window)) out.push_back(*it);
-      }
+      from_memo(m);
       return out;
     }
   }
-  out = Instances(from, to, floating_zone);
-  MergeInto(&out);
+  // Miss: expand a padded window so that a probe's window sliding forward
+  // cycle after cycle stays warm.
+  Impl::Memo memo{floating_zone, from - kMemoPadBefore, to + kMemoPadAfter, {}};
+  memo.merged = Instances(memo.from, memo.to, floating_zone);
+  MergeInto(&memo.merged);
+  from_memo(memo);
   std::lock_guard lock(impl_->mu);
   auto it = std::find_if(impl_->memos.begin(), impl_->memos.end(),
                          [&](const Impl::Memo& m) { return m.zone == floating_zone; });
   if (it == impl_->memos.end()) it = impl_->memos.insert(impl_->memos.end(), Impl::Memo{});
-  *it = Impl::Memo{floating_zone, from, to, out};
+  *it = std::move(memo);
   return out;
+}
+
+std::vector<std::string> BusyCalendar::UidsOverlapping(TimePoint from, TimePoint to,
+                                                       const Zone* floating_zone) const {
+  std::vector<std::string> uids;
+  if (!impl_ || !(from < to)) return uids;
+  std::lock_guard lock(impl_->mu);
+  std::vector<Span> tmp;
+  for (const Series& s : impl_->series) {
+    tmp.clear();
+    ExpandSeries(s, from, to, floating_zone, &tmp);
+    if (!tmp.empty() && std::find(uids.begin(), uids.end(), s.uid) == uids.end()) {
+      uids.push_back(s.uid);
+    }
+  }
+  return uids;
 }
 
 const std::string& BusyCalendar::version() const { return impl_ ? impl_->version : kEmptyString; }

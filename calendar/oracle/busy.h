@@ -52,12 +52,17 @@ class BusyCalendar {
 
   // Busy spans overlapping [from, to), sorted and merged. `floating_zone` is
   // the provider's zone (floating times, DATE values); may be null (= UTC).
-  // The last window per zone is memoised: a repeated or contained window is
-  // answered without re-expanding ("warm").
+  // Memoised per zone: a miss expands [from - 1 day, to + 7 days) once, and
+  // any window inside that is answered without re-expanding ("warm").
   std::vector<Span> Expand(TimePoint from, TimePoint to, const Zone* floating_zone) const;
 
   // The same, but every blocking instance unmerged (for explanations).
   std::vector<Span> Instances(TimePoint from, TimePoint to, const Zone* floating_zone) const;
+
+  // UIDs of the events with a blocking instance overlapping [from, to), in
+  // feed order (for explanations).
+  std::vector<std::string> UidsOverlapping(TimePoint from, TimePoint to,
+                                           const Zone* floating_zone) const;
 
   const std::string& version() const;
   const std::vector<std::string>& warnings() const;

@@ -86,7 +86,10 @@ Classification ClassifySlot(const ProviderTruth& truth, const Span& window, Time
   }
   const std::vector<Span> busy = truth.busy.Instances(slot.start, slot.end, zone);
   if (!busy.empty()) {
-    return {SlotClass::kBusyOverlap, "overlaps busy event " + FormatSpan(busy.front())};
+    const auto uids = truth.busy.UidsOverlapping(slot.start, slot.end, zone);
+    return {SlotClass::kBusyOverlap,
+            "overlaps busy event " + (uids.empty() ? std::string() : "UID " + uids.front() + " ") +
+                FormatSpan(busy.front())};
   }
   if (auto hit = FirstOverlap(truth.holds, slot, "holds")) return {SlotClass::kHeld, *hit};
   if (auto hit = FirstOverlap(truth.bookings, slot, "bookings")) return {SlotClass::kHeld, *hit};

@@ -137,6 +137,22 @@ TEST(BusyCalendar, NonexistentLocalTimeUsesOffsetBeforeGap) {
               ElementsAre("2026-03-08T07:30:00Z", "2026-11-01T05:30:00Z"));
 }
 
+TEST(BusyCalendar, WeeklyAllDaySeriesBlocksLocalDays) {
+  // Every Monday all day since 2019, in Berlin local days (CET then CEST).
+  auto cal = BusyCalendar::FromIcs(Ics(
+      "BEGIN:VEVENT\r\nUID:mon\r\nDTSTART;VALUE=DATE:20190107\r\n"
+      "RRULE:FREQ=WEEKLY\r\nEXDATE;VALUE=DATE:20270329\r\nEND:VEVENT\r\n"));
+  EXPECT_EQ(cal.stats().fast_series, 1);
+  auto spans = cal.Expand(T("2027-03-20T00:00:00Z"), T("2027-04-06T00:00:00Z"),
+                          FindZone("Europe/Berlin"));
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(FormatSpan(spans[0]), "2027-03-21T23:00:00Z/2027-03-22T23:00:00Z");
+  EXPECT_EQ(FormatSpan(spans[1]), "2027-04-04T22:00:00Z/2027-04-05T22:00:00Z");
+  EXPECT_THAT(cal.UidsOverlapping(T("2027-04-05T12:00:00Z"), T("2027-04-05T13:00:00Z"),
+                                  FindZone("Europe/Berlin")),
+              ElementsAre("mon"));
+}
+
 TEST(BusyCalendar, FloatingTimesAreProviderLocal) {
   auto cal = BusyCalendar::FromIcs(Ics(
       "BEGIN:VEVENT\r\nUID:g\r\nDTSTART:20270614T090000\r\nDTEND:20270614T100000\r\n"

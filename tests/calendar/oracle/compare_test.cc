@@ -56,7 +56,7 @@ TEST(ClassifySlot, EachClass) {
 
 TEST(ClassifySlot, DetailsNameTheEvidence) {
   auto c = ClassifySlot(Truth(), kWindow, kNow, Slots({"2027-06-14T09:00:00Z"}, 30)[0]);
-  EXPECT_THAT(c.detail, HasSubstr("2027-06-14T09:00:00Z/2027-06-14T09:30:00Z"));
+  EXPECT_EQ(c.detail, "overlaps busy event UID x 2027-06-14T09:00:00Z/2027-06-14T09:30:00Z");
   c = ClassifySlot(Truth(), kWindow, kNow, Slots({"2027-06-14T10:00:00Z"}, 30)[0]);
   EXPECT_THAT(c.detail, HasSubstr("Mon 2027-06-14 12:00 local"));
   EXPECT_EQ(SlotClassName(SlotClass::kBusyOverlap), "busy_overlap");
