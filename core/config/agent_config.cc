@@ -67,6 +67,7 @@ std::optional<TargetConfig> ReadTarget(const ConfigNode& t, const ProbeRegistry&
       std::string known;
       for (const auto& k : registry.Types()) known += (known.empty() ? "" : ", ") + k;
       t["probe"].Error("unknown probe type \"" + tc.probe_type + "\" (known: " + known + ")");
+      (void)t[tc.probe_type];  // its option block is not a second problem
     }
   }
   tc.interval = t.Duration("interval", defaults.interval);

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -101,13 +102,36 @@ bool ConfigNode::ExpectMap() const {
   return true;
 }
 
+namespace {
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+}  // namespace
+
 void ConfigNode::RejectUnknownKeys() const {
   if (!node_.IsMap()) return;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
     if (known_->count(key)) continue;
-    std::string allowed;
-    for (const auto& k : *known_) allowed += (allowed.empty() ? "" : ", ") + k;
+    std::string allowed, suggestion;
+    size_t best = 3;  // suggest only close matches (typos)
+    for (const auto& k : *known_) {
+      allowed += (allowed.empty() ? "" : ", ") + k;
+      size_t d = EditDistance(key, k);
+      if (d < best) {
+        best = d;
+        suggestion = k;
+      }
+    }
     ConfigError e;
     e.file = *file_;
     YAML::Mark m = it->first.Mark();
@@ -115,6 +139,7 @@ void ConfigNode::RejectUnknownKeys() const {
     e.column = m.column + 1;
     e.path = Join(path_, key);
     e.message = "unknown key \"" + key + "\"" +
+                (suggestion.empty() ? "" : "; did you mean \"" + suggestion + "\"?") +
                 (allowed.empty() ? "" : " (allowed here: " + allowed + ")");
     errors_->Add(std::move(e));
   }

@@ -212,14 +212,14 @@ class TempDirTestCase(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="calprobe-it-")
-        self._cleanups = []
+        self._tracked = []
 
     def track(self, thing):
-        self._cleanups.append(thing)
+        self._tracked.append(thing)
         return thing
 
     def tearDown(self):
-        for thing in reversed(self._cleanups):
+        for thing in reversed(self._tracked):
             try:
                 thing.stop()
             except Exception as e:  # noqa: BLE001
