@@ -122,6 +122,12 @@ std::optional<SeriesId> SignalStore::FindSeries(std::string_view event,
 
 const SeriesSpec& SignalStore::Spec(SeriesId id) const { return series_[id]->spec; }
 
+std::span<const SeriesId> SignalStore::SeriesOf(std::string_view event) const {
+  auto it = by_event_.find(event);
+  if (it == by_event_.end()) return {};
+  return it->second;
+}
+
 uint64_t SignalStore::SeriesEvictions(SeriesId id) const { return series_[id]->evictions; }
 
 size_t SignalStore::KeyCount(SeriesId id) const { return series_[id]->keys.size(); }

@@ -97,6 +97,8 @@ class SignalStore {
   std::optional<SeriesId> FindSeries(std::string_view event, std::span<const Label> key_by,
                                      std::string_view value_field = "") const;
   const SeriesSpec& Spec(SeriesId id) const;
+  // Ids of every series of `event` (empty when none).
+  std::span<const SeriesId> SeriesOf(std::string_view event) const;
   size_t SeriesCount() const { return series_.size(); }
 
   // Records `event` in every matching series. Returns ok when every matching
@@ -143,6 +145,8 @@ class SignalStore {
 
   const StoreStats& Stats() const { return stats_; }
   uint64_t SeriesEvictions(SeriesId id) const;
+  // Distinct label values held for live keys (memory accounting).
+  size_t InternedCount() const { return interner_.size(); }
   const Clock& clock() const { return clock_; }
 
  private:

@@ -20,6 +20,13 @@
 // defaults, at most 1 min short for 24h/7d: 0.07% / 0.01%).
 // Windows longer than `span` are clamped to `span`.
 //
+// Memory: about 48 bytes per non-empty bucket; with keep_sketches add a
+// QuantileSketch per bucket (~110 bytes + 8 per log bucket its values span).
+// A key with an event every second holds up to 3600 fine + span/1min coarse
+// buckets (24h: 5040 buckets, ~240 KB; with sketches a few MB). For series
+// with sketches and many keys, raise fine_resolution (e.g. 10 s) or keep the
+// span at 1 h.
+//
 // Acceptance: an event older than the oldest bucket a `span` window can read
 // is rejected (kTooOld); one later than now + max_future is rejected
 // (kTooNew). Out-of-order events inside the span land in their own bucket.

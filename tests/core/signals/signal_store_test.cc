@@ -233,6 +233,16 @@ TEST_F(SignalsStore, EvictsLeastRecentlyUpdatedKeysAtTheLimit) {
   EXPECT_EQ(store.Count(id, Key("", "p1499"), hours(24)), 1u);   // kept
   EXPECT_EQ(store.Count(id, Key("", "p501"), hours(24)), 1u);    // oldest kept
   EXPECT_EQ(store.Count(id, Key("", "p500"), hours(24)), 0u);
+  // Evicted keys release their interned label values.
+  EXPECT_EQ(store.InternedCount(), 1000u);
+  // An evicted key comes back empty (its old events are gone) and evicts
+  // the now least recently updated key, p501.
+  ASSERT_TRUE(store.Record(Ev(s.event, clock_.Now(), "r", "p1")).ok());
+  EXPECT_EQ(store.Count(id, Key("", "p1"), hours(24)), 1u);
+  EXPECT_EQ(store.Count(id, Key("", "p501"), hours(24)), 0u);
+  EXPECT_EQ(store.Stats().keys_evicted, 501u);
+  EXPECT_EQ(store.SeriesOf(s.event).size(), 1u);
+  EXPECT_TRUE(store.SeriesOf("cal.unknown").empty());
 }
 
 TEST_F(SignalsStore, CountPerProviderOverADay) {
