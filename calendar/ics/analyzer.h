@@ -123,7 +123,9 @@ class Analyzer {
   void ReadDateProp(const ContentLine& cl, DateProp* out);
   void CheckDateList(const ContentLine& cl, bool is_exdate);
   void NoteTzid(std::string_view tzid, int line);
-  void ReportInvalid(const ContentLine& cl, std::string_view expected);
+  // property.invalid; `why` replaces the default "libical drops it" text.
+  void ReportInvalid(const ContentLine& cl, std::string_view expected,
+                     std::string_view why = {});
 
   // lint_event.cc: checks when a VEVENT closes.
   void FinishEvent();

@@ -2,7 +2,6 @@
 // types libical would silently drop, enumerations and TZID references.
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "calendar/ics/analyzer.h"
 #include "calendar/ics/text.h"
@@ -12,6 +11,10 @@ namespace {
 
 constexpr Severity kError = Severity::kError;
 constexpr Severity kWarning = Severity::kWarning;
+
+constexpr std::string_view kNotARealDate =
+    " is not a real date or time (e.g. February 30, month 13, hour 24); libical keeps it and "
+    "rolls it over to another day, other clients drop the event.";
 
 bool OneOf(std::string_view v, std::initializer_list<std::string_view> allowed) {
   return std::any_of(allowed.begin(), allowed.end(),
@@ -118,7 +121,8 @@ void Analyzer::HandleEventProperty(const ContentLine& cl, Prop prop) {
       e.has_dtstamp = true;
       DateTime d;
       if (!ParseDateOrDateTime(cl.value, &d) || d.is_date) {
-        ReportInvalid(cl, "a DATE-TIME such as 20250101T120000Z");
+        ReportInvalid(cl, "a DATE-TIME such as 20250101T120000Z",
+                      HasDateShape(cl.value) ? kNotARealDate : std::string_view());
       } else {
         e.dtstamp_unix = d.ToUnixApprox();
       }
@@ -128,7 +132,8 @@ void Analyzer::HandleEventProperty(const ContentLine& cl, Prop prop) {
     case Prop::kCreated: {
       DateTime d;
       if (!ParseDateOrDateTime(cl.value, &d) || d.is_date) {
-        ReportInvalid(cl, "a DATE-TIME such as 20250101T120000Z");
+        ReportInvalid(cl, "a DATE-TIME such as 20250101T120000Z",
+                      HasDateShape(cl.value) ? kNotARealDate : std::string_view());
       } else {
         e.last_change = std::max(e.last_change, d.ToUnixApprox());
       }
@@ -155,7 +160,8 @@ void Analyzer::HandleEventProperty(const ContentLine& cl, Prop prop) {
       e.recurrence_id.assign(cl.value);
       DateTime d;
       if (!ParseDateOrDateTime(cl.value, &d)) {
-        ReportInvalid(cl, "a DATE-TIME such as 20250101T120000 or a DATE such as 20250101");
+        ReportInvalid(cl, "a DATE-TIME such as 20250101T120000 or a DATE such as 20250101",
+                      HasDateShape(cl.value) ? kNotARealDate : std::string_view());
       }
       break;
     }
@@ -205,8 +211,12 @@ void Analyzer::HandleEventProperty(const ContentLine& cl, Prop prop) {
       if (!IsValidInteger(cl.value)) {
         ReportInvalid(cl, "an INTEGER from 0 to 9");
       } else {
-        int p = std::atoi(std::string(cl.value).c_str());
-        if (p < 0 || p > 9) {
+        int64_t n = 0;
+        for (char c : cl.value) {
+          if (c >= '0' && c <= '9') n = n * 10 + (c - '0');
+        }
+        if (cl.value[0] == '-' && n != 0) n = -n;
+        if (n < 0 || n > 9) {
           sink_.Report("event.invalid_value", kWarning, cl.line, [&] {
             return std::make_pair("PRIORITY:" + QuoteForMessage(cl.value, 20) +
                                       " is outside 0-9.",
@@ -228,9 +238,23 @@ void Analyzer::ReadDateProp(const ContentLine& cl, DateProp* out) {
   out->line = cl.line;
   out->tzid.assign(FindParam(cl.params, "TZID"));
   out->valid = ParseDateOrDateTime(cl.value, &out->value);
+  constexpr std::string_view kExpected =
+      "a DATE-TIME such as 20250101T120000 / 20250101T120000Z or, with VALUE=DATE, a DATE "
+      "such as 20250101";
   if (!out->valid) {
-    ReportInvalid(cl, "a DATE-TIME such as 20250101T120000 / 20250101T120000Z or, with "
-                      "VALUE=DATE, a DATE such as 20250101");
+    ReportInvalid(cl, kExpected, HasDateShape(cl.value) ? kNotARealDate : std::string_view());
+    return;
+  }
+  std::string_view type = FindParam(cl.params, "VALUE");
+  if ((EqualsIgnoreCase(type, "DATE") && !out->value.is_date) ||
+      (EqualsIgnoreCase(type, "DATE-TIME") && out->value.is_date)) {
+    ReportInvalid(cl, kExpected,
+                  " does not match its VALUE parameter; libical silently changes the value "
+                  "type, other clients reject the property.");
+  } else if (!out->tzid.empty() && out->value.utc) {
+    ReportInvalid(cl, "either TZID=<zone> with a local time or a UTC time ending in Z",
+                  " has both a TZID and a UTC time (Z), which RFC 5545 forbids; clients "
+                  "disagree on which one wins.");
   }
 }
 
@@ -264,11 +288,14 @@ void Analyzer::NoteTzid(std::string_view tzid, int line) {
   referenced_tzids_.try_emplace(last_tzid_, line);
 }
 
-void Analyzer::ReportInvalid(const ContentLine& cl, std::string_view expected) {
+void Analyzer::ReportInvalid(const ContentLine& cl, std::string_view expected,
+                             std::string_view why) {
   sink_.Report("property.invalid", kError, cl.line, [&] {
     return std::make_pair(
         QuoteForMessage(cl.name, 40) + ":" + QuoteForMessage(cl.value) +
-            " is not a valid value; libical-based clients drop this property silently.",
+            (why.empty() ? " is not a valid value; libical-based clients drop this property "
+                           "silently."
+                         : std::string(why)),
         "Write " + std::string(expected) + ".");
   });
 }

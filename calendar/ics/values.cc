@@ -70,6 +70,21 @@ bool ParseDateOrDateTime(std::string_view v, DateTime* out) {
   return true;
 }
 
+bool HasDateShape(std::string_view v) {
+  if (v.size() != 8 && v.size() != 15 && v.size() != 16) return false;
+  for (size_t i = 0; i < v.size(); ++i) {
+    char c = v[i];
+    if (i == 8) {
+      if (c != 'T') return false;
+    } else if (i == 15) {
+      if (c != 'Z') return false;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ParseDuration(std::string_view v, int64_t* seconds) {
   size_t i = 0;
   int sign = 1;
@@ -135,7 +150,7 @@ bool ParseDuration(std::string_view v, int64_t* seconds) {
     total += n * mul;
   }
   if (!any) return false;
-  if (in_time && (last == 0 || last == 'D' || last == 'W')) return false;  // "PT" with nothing
+  if (in_time && last == 0) return false;  // "PT" alone; "P1DT" is accepted, as libical does
   *seconds = sign * total;
   return true;
 }

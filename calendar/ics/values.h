@@ -24,6 +24,10 @@ struct DateTime {
 // (month 1-12, day within the month, hour 0-23, minute 0-59, second 0-60).
 bool ParseDateOrDateTime(std::string_view v, DateTime* out);
 
+// True iff `v` has the shape of a DATE or DATE-TIME (digits, 'T', 'Z' in
+// the right places) whatever the field values.
+bool HasDateShape(std::string_view v);
+
 // Parses an RFC 5545 DURATION ([+-]P[nW] or [+-]P[nD][T[nH][nM][nS]]).
 bool ParseDuration(std::string_view v, int64_t* seconds);
 

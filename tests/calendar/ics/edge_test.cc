@@ -94,6 +94,12 @@ std::vector<EdgeCase> EdgeCases() {
                  "DTSTART;TZID=\"Europe/Paris\":20250106T090000", "END:VEVENT"}),
        true,
        {}},
+      {"value_type_mismatch_and_tzid_with_utc",
+       Calendar({"BEGIN:VEVENT", "UID:v@x", "DTSTAMP:20250101T000000Z",
+                 "DTSTART;VALUE=DATE:20250106T090000", "DTEND;TZID=Europe/Paris:20250106T100000Z",
+                 "PRIORITY:05", "END:VEVENT"}),
+       true,
+       {{"property.invalid", 7}, {"tz.floating_time", 7}, {"property.invalid", 8}}},
       {"bad_refresh_interval", Calendar({"REFRESH-INTERVAL;VALUE=DURATION:soon"}), true,
        {{"sync.empty_calendar", 0}, {"property.invalid", 4}}},
   };

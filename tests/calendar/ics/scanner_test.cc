@@ -124,7 +124,7 @@ TEST(IcsValues, Durations) {
   EXPECT_EQ(s, 14 * 86400);
   EXPECT_TRUE(ParseDuration("-P0DT0H10M0S", &s));
   EXPECT_EQ(s, -600);
-  for (const char* bad : {"", "P", "PT", "P1H", "PT1D", "P1W2D", "1H", "PT1H2H", "P1DT"}) {
+  for (const char* bad : {"", "P", "PT", "P1H", "PT1D", "P1W2D", "1H", "PT1H2H", "P1DT1D"}) {
     EXPECT_FALSE(ParseDuration(bad, &s)) << bad;
   }
   EXPECT_TRUE(IsValidInteger("-12"));
