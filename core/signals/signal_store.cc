@@ -197,6 +197,26 @@ void SignalStore::EvictOverLimit() {
   }
 }
 
+void SignalStore::Compact() {
+  const TimePoint now = clock_.Now();
+  for (KeyState& k : slots_) {
+    if (k.live) k.window.Prune(now);
+  }
+}
+
+size_t SignalStore::DropIdle(Duration idle) {
+  const TimePoint from = clock_.Now() - idle;
+  size_t dropped = 0;
+  // Update order is not event-time order, so every key is checked.
+  for (uint32_t slot = 0; slot < slots_.size(); ++slot) {
+    if (slots_[slot].live && slots_[slot].last_seen < from) {
+      FreeKey(slot);
+      ++dropped;
+    }
+  }
+  return dropped;
+}
+
 // ---- Record ----------------------------------------------------------------
 
 Status SignalStore::Record(const Event& event) {

@@ -143,6 +143,15 @@ class SignalStore {
   // no key is active.
   std::optional<KeyAge> MaxAge(SeriesId id, Duration active_within) const;
 
+  // Housekeeping, e.g. once a minute from a timer. Releases buckets no
+  // window can read any more (Record only prunes the key it updates, so a
+  // key that went silent keeps its buckets until then).
+  void Compact();
+  // Removes keys last seen more than `idle` ago (not counted as evictions;
+  // their LastSeen is forgotten, so keep `idle` longer than any staleness
+  // activity window). Returns the number removed.
+  size_t DropIdle(Duration idle);
+
   const StoreStats& Stats() const { return stats_; }
   uint64_t SeriesEvictions(SeriesId id) const;
   // Distinct label values held for live keys (memory accounting).

@@ -269,6 +269,24 @@ TEST_F(SignalsStore, CountPerProviderOverADay) {
   EXPECT_EQ(store_.Count(id, Key("", "p9"), hours(24)), 2u);  // hours 10 and 20
 }
 
+TEST_F(SignalsStore, CompactAndDropIdle) {
+  const SeriesId id = *store_.AddSeries(ByRegion("cal.ics.poll.ok", hours(2)));
+  for (int i = 0; i < 600; ++i, clock_.Advance(seconds(1))) {
+    ASSERT_TRUE(store_.Record(Ev("cal.ics.poll.ok", clock_.Now(), "quiet")).ok());
+  }
+  clock_.Advance(hours(3));
+  ASSERT_TRUE(store_.Record(Ev("cal.ics.poll.ok", clock_.Now(), "busy")).ok());
+  EXPECT_EQ(store_.Count(id, Key("quiet"), hours(2)), 0u);
+  store_.Compact();
+  EXPECT_EQ(store_.KeyCount(id), 2u);
+  EXPECT_TRUE(store_.LastSeen(id, Key("quiet")).has_value());  // staleness survives
+  EXPECT_EQ(store_.DropIdle(hours(1)), 1u);
+  EXPECT_EQ(store_.KeyCount(id), 1u);
+  EXPECT_FALSE(store_.LastSeen(id, Key("quiet")).has_value());
+  EXPECT_EQ(store_.Stats().keys_evicted, 0u);
+  EXPECT_EQ(store_.Count(id, Key("busy"), minutes(5)), 1u);
+}
+
 TEST_F(SignalsStore, DistinctProvidersConfigured) {
   SeriesSpec s;
   s.event = "cal.rule.updated";
