@@ -195,7 +195,8 @@ def section(rows, env, feeds_dir):
             versions["ical.js"] = "%s on Node %s" % (r["version"], r.get("node"))
         if r.get("tool") == "pyical" and "version" in r:
             versions["icalendar"] = "%s on Python %s" % (r["version"], r.get("python"))
-    commit = sh("git -C %s rev-parse --short HEAD" % os.path.dirname(os.path.abspath(__file__)))
+    commit = env.get("BENCH_COMMIT") or sh(
+        "git -C %s rev-parse --short HEAD" % os.path.dirname(os.path.abspath(__file__))) or "?"
     lines = [
         SECTION,
         "",

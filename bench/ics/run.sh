@@ -4,7 +4,8 @@
 # on the same generated feeds, one tool after another in one run.
 #
 #   bench/ics/run.sh [--events "10000 50000"] [--runs 3] [--iterations 5]
-#                    [--build-dir DIR] [--no-install] [--no-docs] [--quick]
+#                    [--build-dir DIR] [--docs FILE] [--no-install] [--no-docs]
+#                    [--quick]
 #
 # Every measurement is a fresh process; tools are interleaved per round
 # (floor, calprobe, analyze, libical, ical.js, python) so a load spike hits
@@ -25,6 +26,7 @@ ITER=5
 PY_ITER=1
 INSTALL=1
 DOCS=1
+DOCS_FILE="$ROOT/docs/benchmarks.md"
 CMDLINE="bench/ics/run.sh${*:+ $*}"
 
 while [ $# -gt 0 ]; do
@@ -35,9 +37,10 @@ while [ $# -gt 0 ]; do
     --py-iterations) PY_ITER="$2"; shift 2 ;;
     --build-dir) BUILD="$(realpath -m "$2")"; shift 2 ;;
     --no-install) INSTALL=0; shift ;;
+    --docs) DOCS_FILE="$(realpath -m "$2")"; shift 2 ;;
     --no-docs) DOCS=0; shift ;;
     --quick) EVENTS="2000"; RUNS=1; ITER=2; DOCS=0; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -137,5 +140,5 @@ export BENCH_CMD="$CMDLINE" BENCH_LOAD_BEFORE="$LOAD_BEFORE" BENCH_LOAD_AFTER="$
 export BENCH_BUILD_TYPE="$BUILD_TYPE" BENCH_CXX="$CXX_VER" BENCH_RUNS="$RUNS" BENCH_ITER="$ITER"
 export BENCH_PY_ITER="$PY_ITER" BENCH_FEEDS="$FEEDS"
 args=("$RES")
-[ "$DOCS" = 1 ] && args+=(--docs "$ROOT/docs/benchmarks.md")
+[ "$DOCS" = 1 ] && args+=(--docs "$DOCS_FILE")
 "$PY" "$HERE/report.py" "${args[@]}"
