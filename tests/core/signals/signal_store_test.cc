@@ -287,6 +287,25 @@ TEST_F(SignalsStore, CompactAndDropIdle) {
   EXPECT_EQ(store_.Count(id, Key("busy"), minutes(5)), 1u);
 }
 
+TEST_F(SignalsStore, DistinctFieldValuesPerRegion) {
+  SeriesSpec s = ByRegion("cal.ics.poll.error");
+  s.distinct_field = "http_status";
+  const SeriesId id = *store_.AddSeries(s);
+  for (int64_t status : {500, 502, 500, 404, 500}) {
+    Event e = Ev(s.event, clock_.Now(), "eu");
+    e.With("http_status", status);
+    ASSERT_TRUE(store_.Record(e).ok());
+    clock_.Advance(minutes(1));
+  }
+  Event no_field = Ev(s.event, clock_.Now(), "eu");
+  ASSERT_TRUE(store_.Record(no_field).ok());
+  EXPECT_EQ(store_.Count(id, Key("eu"), minutes(10)), 6u);
+  EXPECT_EQ(store_.Distinct(id, Key("eu"), minutes(10)).count, 3u);
+  EXPECT_EQ(store_.Distinct(id, Key("eu"), minutes(2)).count, 1u);  // 500 at -1m
+  s.distinct_label = Label::kProvider;
+  EXPECT_FALSE(store_.AddSeries(s).ok());
+}
+
 TEST_F(SignalsStore, DistinctProvidersConfigured) {
   SeriesSpec s;
   s.event = "cal.rule.updated";
