@@ -15,7 +15,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # real peers for integration tests, demo and benchmarks
   nginx-light prometheus prometheus-alertmanager prometheus-blackbox-exporter
-  procps
+  procps python3
 )
 
 if [ "${CALPROBE_EXTRA_PACKAGES:-}" != "" ]; then
