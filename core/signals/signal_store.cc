@@ -38,6 +38,9 @@ struct SignalStore::KeyState {
   SeriesId series = 0;
   KeyIds ids{};
   TimePoint last_seen{};
+  TimePoint last_value_time = TimePoint::min();
+  double last_value = 0;
+  bool has_value = false;
   Window window;
   std::unique_ptr<DistinctCounter> distinct;
   uint32_t prev = kNil;
@@ -166,6 +169,8 @@ uint32_t SignalStore::NewKey(Series& s, SeriesId id, const KeyIds& ids) {
   k.series = id;
   k.ids = ids;
   k.last_seen = TimePoint::min();
+  k.last_value_time = TimePoint::min();
+  k.has_value = false;
   k.live = true;
   if (s.spec.distinct_label || !s.spec.distinct_field.empty()) {
     k.distinct = std::make_unique<DistinctCounter>(s.spec.distinct_limit);
@@ -280,6 +285,11 @@ Status SignalStore::Record(const Event& event) {
     }
     ++stats_.updates;
     key.last_seen = std::max(key.last_seen, event.time);
+    if (value && event.time >= key.last_value_time) {
+      key.last_value_time = event.time;
+      key.last_value = *value;
+      key.has_value = true;
+    }
     if (key.distinct) {
       std::string text;
       bool have = false;
@@ -340,6 +350,21 @@ std::optional<double> SignalStore::Ratio(SeriesId numerator,
   for (SeriesId d : denominators) den += Count(d, key, w);
   if (den == 0) return std::nullopt;
   return static_cast<double>(Count(numerator, key, w)) / static_cast<double>(den);
+}
+
+std::optional<double> SignalStore::Mean(SeriesId id, const Labels& key, Duration w) const {
+  const KeyState* k = FindKey(*series_[id], key);
+  if (!k) return std::nullopt;
+  const TimePoint now = clock_.Now();
+  const uint64_t n = k->window.ValueCount(now, w);
+  if (n == 0) return std::nullopt;
+  return k->window.Sum(now, w) / static_cast<double>(n);
+}
+
+std::optional<double> SignalStore::LastValue(SeriesId id, const Labels& key) const {
+  const KeyState* k = FindKey(*series_[id], key);
+  if (!k || !k->has_value) return std::nullopt;
+  return k->last_value;
 }
 
 std::optional<double> SignalStore::Quantile(SeriesId id, const Labels& key, Duration w,

@@ -117,6 +117,11 @@ class SignalStore {
   // when the denominator is 0.
   std::optional<double> Ratio(SeriesId numerator, std::span<const SeriesId> denominators,
                               const Labels& key, Duration w) const;
+  // Sum / number of events carrying the value field; nullopt when none.
+  std::optional<double> Mean(SeriesId id, const Labels& key, Duration w) const;
+  // The value field of the key's latest event (by event time) that carried
+  // it, e.g. a gauge such as cal.ics.backlog.size; not windowed.
+  std::optional<double> LastValue(SeriesId id, const Labels& key) const;
   // Quantile q of the value field over the window (series needs
   // window.keep_sketches); nullopt when no values.
   std::optional<double> Quantile(SeriesId id, const Labels& key, Duration w, double q) const;

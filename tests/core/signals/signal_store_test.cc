@@ -306,6 +306,28 @@ TEST_F(SignalsStore, DistinctFieldValuesPerRegion) {
   EXPECT_FALSE(store_.AddSeries(s).ok());
 }
 
+TEST_F(SignalsStore, GaugeLastValueAndMean) {
+  SeriesSpec s = ByRegion("cal.ics.backlog");
+  s.value_field = "size";
+  const SeriesId id = *store_.AddSeries(s);
+  EXPECT_FALSE(store_.LastValue(id, Key("eu")).has_value());
+  for (int64_t size : {10, 20, 60}) {
+    Event e = Ev(s.event, clock_.Now(), "eu");
+    e.With("size", size).With("queue_size", int64_t{50});
+    ASSERT_TRUE(store_.Record(e).ok());
+    clock_.Advance(seconds(10));
+  }
+  // A late sample does not replace the latest value.
+  Event late = Ev(s.event, clock_.Now() - minutes(2), "eu");
+  late.With("size", int64_t{5});
+  ASSERT_TRUE(store_.Record(late).ok());
+  ASSERT_TRUE(store_.Record(Ev(s.event, clock_.Now(), "eu")).ok());  // no size field
+  EXPECT_EQ(*store_.LastValue(id, Key("eu")), 60);
+  EXPECT_DOUBLE_EQ(*store_.Mean(id, Key("eu"), minutes(5)), (10 + 20 + 60 + 5) / 4.0);
+  EXPECT_EQ(store_.Count(id, Key("eu"), minutes(5)), 5u);
+  EXPECT_FALSE(store_.Mean(id, Key("us"), minutes(5)).has_value());
+}
+
 TEST_F(SignalsStore, DistinctProvidersConfigured) {
   SeriesSpec s;
   s.event = "cal.rule.updated";
