@@ -38,6 +38,15 @@ uint64_t UpperHash(std::string_view s, std::string* buf) {
   return HashBytes(*buf);
 }
 
+// Component names with trailing blanks or a stray CR (from "\r\r\n" line
+// ends) still match: clients trim them.
+std::string_view TrimRight(std::string_view v) {
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) {
+    v.remove_suffix(1);
+  }
+  return v;
+}
+
 Component KindOf(std::string_view upper) {
   if (upper == "VCALENDAR") return Component::kCalendar;
   if (upper == "VEVENT") return Component::kEvent;
@@ -232,7 +241,7 @@ Analysis Analyzer::Run() {
 bool Analyzer::CheckStart(Scanner& scanner, ContentLine* first) {
   bool ok = scanner.Next(first) && first->has_colon && first->name_valid &&
             !first->leading_continuation && EqualsIgnoreCase(first->name, "BEGIN") &&
-            EqualsIgnoreCase(first->value, "VCALENDAR");
+            EqualsIgnoreCase(TrimRight(first->value), "VCALENDAR");
   if (ok) return true;
   sink_.Report("content.not_ics", kError, first->line, [&] {
     return std::make_pair(
@@ -276,6 +285,10 @@ void Analyzer::CheckLineContent(const ContentLine& cl) {
     if (first_bare_lf_line_ == 0) first_bare_lf_line_ = cl.bare_lf_line;
     ++bare_lf_lines_;
   }
+  if (cl.extra_cr_line != 0) {
+    if (first_extra_cr_line_ == 0) first_extra_cr_line_ = cl.extra_cr_line;
+    ++extra_cr_lines_;
+  }
   if (cl.raw.size() > options_.max_property_bytes) {
     sink_.Report("property.oversized", kWarning, cl.line, [&] {
       return std::make_pair(
@@ -288,7 +301,7 @@ void Analyzer::CheckLineContent(const ContentLine& cl) {
 }
 
 bool Analyzer::HandleBegin(const ContentLine& cl) {
-  uint64_t name_hash = UpperHash(cl.value, &key_buf_);
+  uint64_t name_hash = UpperHash(TrimRight(cl.value), &key_buf_);
   Component kind = KindOf(key_buf_);
   ++result_.component_count;
   if (result_.component_count > options_.max_components) {
@@ -361,7 +374,7 @@ bool Analyzer::HandleBegin(const ContentLine& cl) {
 }
 
 void Analyzer::HandleEnd(const ContentLine& cl) {
-  uint64_t name_hash = UpperHash(cl.value, &key_buf_);
+  uint64_t name_hash = UpperHash(TrimRight(cl.value), &key_buf_);
   size_t match = stack_.size();
   for (size_t i = stack_.size(); i > 0; --i) {
     if (stack_[i - 1].name_hash == name_hash) {
@@ -434,6 +447,16 @@ void Analyzer::FinishFeed(const Scanner& scanner, int last_line) {
           std::to_string(bare_lf_lines_) + " line(s) end with LF only instead of CRLF.",
           std::string("End every line with CRLF (\\r\\n) as RFC 5545 section 3.1 requires; "
                       "strict clients reject or misread LF-only feeds."));
+    });
+  }
+  if (extra_cr_lines_ > 0) {
+    sink_.Report("content.line_endings", kWarning, first_extra_cr_line_, [&] {
+      return std::make_pair(
+          std::to_string(extra_cr_lines_) +
+              " line(s) end with CR CR LF (line endings converted twice); strict parsers see "
+              "a stray CR at the end of every value.",
+          std::string("End every line with exactly one CRLF (\\r\\n); do not convert line "
+                      "endings of text that already has CRLF."));
     });
   }
   result_.usable = !structure_broken_ && !truncated && !stopped_ && calendars_ > 0;

@@ -167,6 +167,8 @@ class Analyzer {
   // Content-level, reported once per feed.
   int bare_lf_lines_ = 0;
   int first_bare_lf_line_ = 0;
+  int extra_cr_lines_ = 0;
+  int first_extra_cr_line_ = 0;
 
   // Overrides to match with masters at the end: (uid, line).
   std::vector<std::pair<std::string, int>> overrides_;

@@ -8,7 +8,10 @@ namespace {
 constexpr size_t kMaxOctetsPerLine = 75;
 
 inline bool IsNameChar(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  // RFC 5545 names are [A-Za-z0-9-]; '_' is tolerated because generators
+  // emit it in X- names and parsers accept it.
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
 }
 
 inline unsigned char Lower(unsigned char c) {
@@ -41,10 +44,12 @@ Scanner::Scanner(std::string_view body) : body_(body) {
   }
 }
 
-size_t Scanner::FindLineEnd(size_t start, size_t* content_end, bool* bare_lf) const {
+size_t Scanner::FindLineEnd(size_t start, size_t* content_end, bool* bare_lf,
+                            bool* extra_cr) const {
   const char* base = body_.data();
   const void* hit = std::memchr(base + start, eol_, body_.size() - start);
   *bare_lf = false;
+  *extra_cr = false;
   if (hit == nullptr) {
     *content_end = body_.size();
     return body_.size();
@@ -54,6 +59,11 @@ size_t Scanner::FindLineEnd(size_t start, size_t* content_end, bool* bare_lf) co
   if (eol_ == '\n') {
     if (end > start && base[end - 1] == '\r') {
       --end;
+      // "\r\r\n" (a CRLF converted twice): strip every CR, report it.
+      while (end > start && base[end - 1] == '\r') {
+        --end;
+        *extra_cr = true;
+      }
     } else {
       *bare_lf = true;
     }
@@ -68,12 +78,14 @@ bool Scanner::Next(ContentLine* out) {
     size_t start = pos_;
     size_t end;
     bool bare_lf;
-    size_t next = FindLineEnd(start, &end, &bare_lf);
+    bool extra_cr;
+    size_t next = FindLineEnd(start, &end, &bare_lf, &extra_cr);
     ++line_no_;
     pos_ = next;
     *out = ContentLine{};
     out->line = line_no_;
     if (bare_lf) out->bare_lf_line = line_no_;
+    if (extra_cr) out->extra_cr_line = line_no_;
     if (end - start > kMaxOctetsPerLine) out->long_line = line_no_;
     if (end == start) continue;  // blank line: ignored (most parsers do)
     char first = body_[start];
@@ -97,10 +109,12 @@ bool Scanner::Next(ContentLine* out) {
         size_t cstart = pos_;
         size_t cend;
         bool cbare;
-        size_t cnext = FindLineEnd(cstart, &cend, &cbare);
+        bool cextra;
+        size_t cnext = FindLineEnd(cstart, &cend, &cbare, &cextra);
         ++line_no_;
         ++out->physical_lines;
         if (cbare && out->bare_lf_line == 0) out->bare_lf_line = line_no_;
+        if (cextra && out->extra_cr_line == 0) out->extra_cr_line = line_no_;
         if (cend - cstart > kMaxOctetsPerLine && out->long_line == 0) out->long_line = line_no_;
         scratch_.append(body_.data() + cstart + 1, cend - cstart - 1);
         pos_ = cnext;

@@ -25,8 +25,9 @@ struct ContentLine {
   int physical_lines = 1;   // 1 + number of continuation lines
   int long_line = 0;        // first physical line > 75 octets, 0 = none
   int bare_lf_line = 0;     // first physical line ended by LF alone, 0 = none
+  int extra_cr_line = 0;    // first physical line ended by CR CR LF (stripped), 0 = none
   bool has_colon = false;   // false: not a content line (bad folding, garbage)
-  bool name_valid = false;  // name is non-empty and only [A-Za-z0-9-]
+  bool name_valid = false;  // name is non-empty and only [A-Za-z0-9_-]
   bool leading_continuation = false;  // continuation with no line to continue
 };
 
@@ -47,7 +48,7 @@ class Scanner {
   // Finds the end of the physical line starting at pos_; sets *content_end
   // (exclusive, terminator stripped) and returns the offset after the
   // terminator.
-  size_t FindLineEnd(size_t start, size_t* content_end, bool* bare_lf) const;
+  size_t FindLineEnd(size_t start, size_t* content_end, bool* bare_lf, bool* extra_cr) const;
   static void Split(ContentLine* out);
 
   std::string_view body_;

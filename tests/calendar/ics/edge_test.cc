@@ -100,6 +100,14 @@ std::vector<EdgeCase> EdgeCases() {
                  "PRIORITY:05", "END:VEVENT"}),
        true,
        {{"property.invalid", 7}, {"tz.floating_time", 7}, {"property.invalid", 8}}},
+      {"double_cr_line_ends",
+       [] {
+         std::string b = Calendar({"X-MS_OLK-NAME:ok"});
+         for (size_t i = 0; (i = b.find("\r\n", i)) != std::string::npos; i += 3) b.insert(i, "\r");
+         return b;
+       }(),
+       true,
+       {{"sync.empty_calendar", 0}, {"content.line_endings", 1}}},
       {"bad_refresh_interval", Calendar({"REFRESH-INTERVAL;VALUE=DURATION:soon"}), true,
        {{"sync.empty_calendar", 0}, {"property.invalid", 4}}},
   };
