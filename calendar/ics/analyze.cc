@@ -1,5 +1,6 @@
 // AnalyzeIcs(): the scan loop, content-level checks and BEGIN/END structure.
 
+#include <algorithm>
 #include <cstring>
 
 #include "calendar/ics/analyzer.h"
@@ -83,6 +84,24 @@ std::string DescribeNonIcs(std::string_view body) {
   if (!rest.empty() && (rest[0] == '{' || rest[0] == '[')) {
     return "The body looks like JSON (an API error?), not an iCalendar feed: \"" +
            QuoteForMessage(rest, 60) + "\".";
+  }
+  if (rest.size() >= 2 && static_cast<unsigned char>(rest[0]) == 0x1F &&
+      static_cast<unsigned char>(rest[1]) == 0x8B) {
+    return "The body is gzip-compressed data that was not declared with Content-Encoding: "
+           "gzip, so clients cannot decompress it.";
+  }
+  if (rest.substr(0, 5) == "%PDF-") return "The body is a PDF document, not an iCalendar feed.";
+  if (rest.size() >= 11 && EqualsIgnoreCase(rest.substr(0, 11), "BEGIN:VCARD")) {
+    return "The body is a vCard (contacts), not an iCalendar feed.";
+  }
+  // Text before the calendar, typically a PHP warning or debug output.
+  std::string_view head = body.substr(0, 64 * 1024);
+  size_t at = head.find("BEGIN:VCALENDAR");
+  if (at != std::string_view::npos && at > 0) {
+    int line = 1 + static_cast<int>(std::count(head.begin(), head.begin() + at, '\n'));
+    return "The calendar starts only on line " + std::to_string(line) +
+           "; it is preceded by other output (a server warning or debug text?): \"" +
+           QuoteForMessage(rest, 60) + "\". Clients reject the feed.";
   }
   return "The body does not start with BEGIN:VCALENDAR: \"" + QuoteForMessage(rest, 60) + "\".";
 }

@@ -114,7 +114,8 @@ void Analyzer::HandleEventProperty(const ContentLine& cl, Prop prop) {
   EventState& e = event_;
   switch (prop) {
     case Prop::kUid:
-      e.has_uid = true;
+      // An empty UID identifies nothing: treated as missing.
+      e.has_uid = !cl.value.empty();
       e.uid.assign(cl.value);
       break;
     case Prop::kDtstamp: {

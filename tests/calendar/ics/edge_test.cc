@@ -108,6 +108,16 @@ std::vector<EdgeCase> EdgeCases() {
        }(),
        true,
        {{"sync.empty_calendar", 0}, {"content.line_endings", 1}}},
+      {"php_warning_before_calendar",
+       "Warning: Undefined variable $tz in /var/www/cal.php on line 3\r\n" +
+           Calendar(Event("w@x")),
+       false,
+       {{"content.not_ics", 1}}},
+      {"gzip_without_content_encoding", std::string("\x1f\x8b\x08\x00\x00\x00", 6), false,
+       {{"content.not_ics", 1}}},
+      {"vcard", Crlf({"BEGIN:VCARD", "VERSION:3.0", "END:VCARD"}), false,
+       {{"content.not_ics", 1}}},
+      {"empty_uid", Calendar(Event("")), true, {{"event.missing_uid", 4}}},
       {"bad_refresh_interval", Calendar({"REFRESH-INTERVAL;VALUE=DURATION:soon"}), true,
        {{"sync.empty_calendar", 0}, {"property.invalid", 4}}},
   };
@@ -120,6 +130,20 @@ TEST(IcsEdge, TableOfHostileBodies) {
     EXPECT_EQ(CodesAndLines(a), c.findings);
     EXPECT_EQ(a.usable, c.usable);
   }
+}
+
+TEST(IcsEdge, NotIcsMessagesSayWhatTheBodyIs) {
+  auto message = [](const std::string& body) {
+    Analysis a = AnalyzeIcs(body);
+    return a.findings.empty() ? std::string() : a.findings[0].message;
+  };
+  EXPECT_NE(message("<html>").find("HTML"), std::string::npos);
+  EXPECT_NE(message("{\"a\":1}").find("JSON"), std::string::npos);
+  EXPECT_NE(message(std::string("\x1f\x8b\x08", 3)).find("gzip"), std::string::npos);
+  EXPECT_NE(message("%PDF-1.4").find("PDF"), std::string::npos);
+  EXPECT_NE(message("BEGIN:VCARD\r\n").find("vCard"), std::string::npos);
+  EXPECT_NE(message(std::string("\xFF\xFE" "B\0", 4)).find("UTF-16"), std::string::npos);
+  EXPECT_NE(message("Notice: x\nmore\nBEGIN:VCALENDAR\r\n").find("line 3"), std::string::npos);
 }
 
 TEST(IcsEdge, NulDoesNotStopTheScan) {
