@@ -23,8 +23,9 @@ std::string_view SeverityName(Severity s);  // "error", "warning", "info"
 
 struct Finding {
   std::string code;      // stable code from docs/diagnosis-codes.md, e.g. "tz.windows_tzid"
-  Severity severity;
-  int line = 0;          // 1-based physical line where the problem starts; 0 = whole feed
+  Severity severity = Severity::kInfo;
+  int line = 0;          // 1-based physical line where the problem starts (for a folded
+                         // property: its first physical line); 0 = whole feed
   std::string message;   // what is wrong (may quote the offending value, shortened)
   std::string fix;       // how the provider fixes it
 };
@@ -41,7 +42,9 @@ struct AnalyzeOptions {
 };
 
 // Identity of one VEVENT instance in a feed: UID plus RECURRENCE-ID (empty
-// for masters and single events).
+// for masters and single events). recurrence_id is the value as written
+// (e.g. "20250108T090000"; its TZID is not part of the key). A VEVENT
+// without UID is keyed by uid "" and recurrence_id "no-uid:<content hash>".
 struct EventKey {
   std::string uid;
   std::string recurrence_id;
@@ -51,8 +54,11 @@ struct EventKeyHash {
   size_t operator()(const EventKey& k) const;
 };
 
-// Content hashes of the feed's events. The hash ignores DTSTAMP (which many
-// servers bump on every request) and is insensitive to line folding.
+// Content hashes of the feed's events. The hash covers every unfolded
+// content line of the VEVENT (its VALARMs included) except DTSTAMP (which
+// many servers bump on every request); it is insensitive to line folding,
+// line endings (CRLF / LF) and property order. Duplicate keys (see
+// event.duplicate_uid) share one entry whose hash combines all copies.
 struct Snapshot {
   std::unordered_map<EventKey, uint64_t, EventKeyHash> events;
 };
@@ -65,25 +71,34 @@ struct Delta {
 };
 
 struct Analysis {
-  std::vector<Finding> findings;          // sorted by line, then code
+  // Sorted by line, then code; at most max_findings_per_code per code.
+  std::vector<Finding> findings;
   std::unordered_map<std::string, int> finding_counts;  // code -> exact count
   Snapshot snapshot;
   size_t event_count = 0;                 // VEVENTs seen
   size_t component_count = 0;
-  // False when the body is not a usable calendar (not ICS, truncated,
-  // structure broken): callers must keep their previous snapshot.
+  // False when the body is not a usable calendar (not ICS, empty,
+  // truncated, BEGIN/END structure broken, a hard limit hit): callers must
+  // keep their previous snapshot. `snapshot` then holds whatever was read
+  // and must not be used for deltas.
   bool usable = false;
   std::optional<int64_t> refresh_interval_seconds;  // REFRESH-INTERVAL / X-PUBLISHED-TTL
   bool has_error() const;                 // any finding with Severity::kError
 };
 
-// Scans, lints and hashes one ICS body in a single pass (plus libical for
-// RRULE and time-zone semantics where needed).
+// Scans, lints and hashes one ICS body in a single pass (plus libical's
+// re-entrant RRULE parser; IANA and Windows zone names are embedded, no I/O).
+// Work and memory are linear in body.size(); temporary memory beyond the
+// returned Analysis is one event, the longest folded line and a few bytes
+// of bookkeeping per floating-time event and per override.
 Analysis AnalyzeIcs(std::string_view body, const AnalyzeOptions& options = {});
 
 Delta ComputeDelta(const Snapshot& before, const Snapshot& after);
 
-// Compact binary (de)serialisation of a Snapshot for the store.
+// Compact binary (de)serialisation of a Snapshot for the store: "CPS1",
+// varint count, then per entry (sorted by key, so equal snapshots give equal
+// bytes) varint-length UID, varint-length RECURRENCE-ID, 8-byte LE hash.
+// Deserialize returns nullopt on any malformed, truncated or trailing input.
 std::string SerializeSnapshot(const Snapshot& s);
 std::optional<Snapshot> DeserializeSnapshot(std::string_view bytes);
 
