@@ -10,6 +10,8 @@
 //    not an IANA name through the feed's own VTIMEZONE (libical); floating
 //    times and DATE values in the provider's time zone (passed to Expand).
 //    All-day events (DATE) block whole local days in the provider's zone.
+//    A nonexistent local time (DST gap) is read with the offset before the
+//    gap (RFC 5545 3.3.5); a repeated one as its first occurrence.
 //  * Recurrences are expanded in local time of DTSTART (a 09:00 weekly
 //    meeting stays 09:00 across DST), starting near the window: the common
 //    shapes (FREQ=DAILY/WEEKLY with INTERVAL, BYDAY, COUNT, UNTIL, WKST) by a
@@ -18,8 +20,9 @@
 //    cap of kMaxFallbackInstances per series.
 //  * An RRULE libical cannot parse makes the event a single event (as
 //    libical does) and is reported in warnings().
-// Thread safety: a BusyCalendar is an immutable, cheap-to-copy handle; Expand
-// may be called concurrently (its one-window memo is mutex-protected).
+// Thread safety: a BusyCalendar is an immutable, cheap-to-copy handle; all
+// methods may be called concurrently (expansion and the per-zone memo are
+// serialised by a mutex per parsed feed).
 
 #include <memory>
 #include <mutex>

@@ -7,12 +7,13 @@
 //    09:00-17:00 rule stays 09:00-17:00 local across DST changes. Rule
 //    boundaries in a spring-forward gap move forward to the first valid
 //    instant; in a fall-back overlap the first occurrence is used (tz.h).
-//  * Open time = union of the day's rule spans and the `extra` spans, merged
-//    where they touch. Each merged open span anchors its own slot grid: slot
-//    starts are anchor + k * granularity (elapsed time; the anchor is a rule
-//    start in local time or an extra span's start).
+//  * Open spans: each rule instance (one rule on one local day) and each
+//    `extra` span, not merged. Each anchors its own slot grid: slot starts
+//    are span.start + k * granularity (elapsed time; the anchor is the rule's
+//    local start or the extra span's start). Duplicates are removed.
 //  * A slot lasts slot_minutes (elapsed time) and must fit entirely inside one
-//    open span and entirely inside the window [from, to).
+//    open span and entirely inside the window [from, to). Two touching rules
+//    (09-12, 12-13) never yield a slot across 12:00.
 //  * A slot is removed (never shifted) if it overlaps a `blocked` span, a
 //    busy instance, a hold or a booking (half-open: touching is fine), or if
 //    it starts before now + lead_time_hours.
@@ -75,8 +76,9 @@ std::vector<TruthError> ValidateTruth(const ProviderTruth& truth,
 std::vector<Slot> ComputeSlots(const ProviderTruth& truth, TimePoint from, TimePoint to,
                                TimePoint now);
 
-// Open time in [from, to) before removals: merged rule + extra spans, each a
-// grid anchor (exposed for the classifier and for diagnostics).
+// The open spans (rule instances and extra spans, unmerged, sorted) that
+// overlap [from, to), before removals; each is a grid anchor. Exposed for
+// the classifier and for diagnostics.
 std::vector<Span> OpenSpans(const ProviderTruth& truth, TimePoint from, TimePoint to);
 
 }  // namespace calprobe::calendar::oracle

@@ -5,6 +5,15 @@
 
 #include <string>
 
+// One source of zone rules: the system tzdata. Refuse to build against a
+// date-tz that would download the IANA database at run time.
+#if !defined(USE_OS_TZDB) || !USE_OS_TZDB
+#error "calendar/oracle needs date-tz built with USE_OS_TZDB=1 (system /usr/share/zoneinfo)"
+#endif
+#if defined(HAS_REMOTE_API) && HAS_REMOTE_API
+#error "calendar/oracle must not use date-tz's remote (download) API"
+#endif
+
 namespace calprobe::calendar::oracle {
 
 namespace {

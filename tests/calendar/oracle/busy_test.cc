@@ -4,6 +4,9 @@
 
 #include "calendar/oracle/busy.h"
 
+#include <atomic>
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -234,6 +237,41 @@ TEST(BusyCalendar, ExpandMergesAndMemoisesWindow) {
   EXPECT_EQ(FormatSpan(wide[0]), "2026-06-01T12:00:00Z/2026-06-01T14:00:00Z");
   EXPECT_THAT(cal.Expand(T("2026-06-02T00:00:00Z"), T("2026-06-03T00:00:00Z"), nullptr), IsEmpty());
   EXPECT_EQ(cal.Expand(T("2026-06-01T13:00:00Z"), T("2026-06-02T00:00:00Z"), nullptr), wide);
+}
+
+TEST(BusyCalendar, SlidingWindowsAgreeWithAFreshCalendar) {
+  // The memo pads its window; windows sliding by 2 h stay warm and exact.
+  auto warm = BusyCalendar::FromIcs(Ics(kWeekly));
+  const Zone* ny = FindZone("America/New_York");
+  for (int i = 0; i < 60; ++i) {
+    const TimePoint from = T("2026-06-01T00:00:00Z") + std::chrono::hours(2 * i);
+    const TimePoint to = from + std::chrono::days(28);
+    auto cold = BusyCalendar::FromIcs(Ics(kWeekly));
+    ASSERT_EQ(warm.Expand(from, to, ny), cold.Expand(from, to, ny)) << i;
+  }
+}
+
+TEST(ComputeSlots, ConcurrentCallsShareOneBusyCalendar) {
+  ProviderTruth truth;
+  truth.timezone = "America/New_York";
+  truth.rules = {Rule(kWeekdays, 8, 0, 18, 0)};
+  truth.busy = BusyCalendar::FromIcs(Ics(kWeekly));
+  const TimePoint from = T("2026-06-01T00:00:00Z"), to = T("2026-06-29T00:00:00Z");
+  const auto expected = ComputeSlots(truth, from, to, kLongAgo);
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        // Alternate windows so that memo misses and hits interleave.
+        const auto shift = std::chrono::hours(24 * 40 * ((i + t) % 2));
+        const auto got = ComputeSlots(truth, from + shift, to + shift, kLongAgo);
+        if (shift.count() == 0 && got != expected) ++mismatches;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 TEST(BusyCalendarCache, ReparsesOnlyOnNewVersion) {
