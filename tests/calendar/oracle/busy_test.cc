@@ -207,6 +207,20 @@ TEST(BusyCalendar, DtstartOutsideBydayIsNotAnInstance) {
   EXPECT_EQ(cal.stats().fast_series, 2);
 }
 
+TEST(BusyCalendar, RdateAddsInstancesWithTheSeriesDuration) {
+  auto cal = BusyCalendar::FromIcs(Ics(
+      "BEGIN:VEVENT\r\nUID:r\r\nDTSTART;TZID=Europe/Berlin:20270601T090000\r\n"
+      "DTEND;TZID=Europe/Berlin:20270601T093000\r\nRRULE:FREQ=WEEKLY;COUNT=2\r\n"
+      "RDATE;TZID=Europe/Berlin:20270603T150000,20270604T150000\r\nEND:VEVENT\r\n"));
+  auto spans = cal.Instances(T("2027-05-01T00:00:00Z"), T("2027-07-01T00:00:00Z"), nullptr);
+  std::vector<std::string> got;
+  for (const auto& s : spans) got.push_back(FormatSpan(s));
+  EXPECT_THAT(got, ElementsAre("2027-06-01T07:00:00Z/2027-06-01T07:30:00Z",
+                               "2027-06-03T13:00:00Z/2027-06-03T13:30:00Z",
+                               "2027-06-04T13:00:00Z/2027-06-04T13:30:00Z",
+                               "2027-06-08T07:00:00Z/2027-06-08T07:30:00Z"));
+}
+
 TEST(BusyCalendar, OtherShapesUseLibicalFallback) {
   // The 15th of each month, 09:00 Berlin.
   auto cal = BusyCalendar::FromIcs(Ics(

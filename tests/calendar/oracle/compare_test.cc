@@ -116,6 +116,41 @@ TEST(CompareSlots, DstShiftAfterSpringForward) {
   EXPECT_THAT(c.extra[0].detail, HasSubstr("shifted by +1h"));
 }
 
+TEST(CompareSlots, DstShiftAfterFallBackInNewYork) {
+  // New York 09:00-10:00, 30-min slots; after Sun 2026-11-01 the system
+  // keeps EDT (-04), so its slots come one hour early in UTC.
+  ProviderTruth truth;
+  truth.timezone = "America/New_York";
+  truth.rules = {Rule(kEveryDay, 9, 0, 10, 0)};
+  truth.slot_minutes = 30;
+  truth.granularity_minutes = 30;
+  const Span window{T("2026-10-31T04:00:00Z"), T("2026-11-03T05:00:00Z")};
+  auto returned = Slots({"2026-10-31T13:00:00Z", "2026-10-31T13:30:00Z",   // right (EDT)
+                         "2026-11-01T13:00:00Z", "2026-11-01T13:30:00Z",   // should be 14:00Z
+                         "2026-11-02T13:00:00Z", "2026-11-02T13:30:00Z"},  // should be 14:00Z
+                        30);
+  auto c = CompareSlots(truth, window, T("2026-10-01T00:00:00Z"), returned);
+  EXPECT_THAT(Starts(c.missing), ElementsAre("2026-11-01T14:00:00Z", "2026-11-01T14:30:00Z",
+                                             "2026-11-02T14:00:00Z", "2026-11-02T14:30:00Z"));
+  ASSERT_TRUE(c.dst_shift.has_value());
+  EXPECT_EQ(c.dst_shift->delta, -std::chrono::hours(1));
+  EXPECT_EQ(c.count(SlotClass::kDstShift), 4);
+  EXPECT_EQ(c.extra.size(), 4u);
+}
+
+TEST(CompareSlots, SingleOffByAnHourSlotIsNotDstShift) {
+  ProviderTruth truth;
+  truth.timezone = "America/New_York";
+  truth.rules = {Rule(kEveryDay, 9, 0, 10, 0)};
+  const Span window{T("2026-11-02T05:00:00Z"), T("2026-11-03T05:00:00Z")};
+  auto c = CompareSlots(truth, window, T("2026-10-01T00:00:00Z"),
+                        Slots({"2026-11-02T14:00:00Z", "2026-11-02T14:30:00Z",
+                               "2026-11-02T15:00:00Z"}, 30));
+  EXPECT_FALSE(c.dst_shift.has_value());
+  ASSERT_EQ(c.extra.size(), 1u);
+  EXPECT_EQ(c.extra[0].cls, SlotClass::kOutsideRules);
+}
+
 TEST(DetectDstShift, NeedsABlockAndADstZone) {
   ProviderTruth truth;
   truth.timezone = "Europe/Berlin";
