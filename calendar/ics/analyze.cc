@@ -323,11 +323,21 @@ bool Analyzer::HandleBegin(const ContentLine& cl) {
   uint64_t name_hash = UpperHash(TrimRight(cl.value), &key_buf_);
   Component kind = KindOf(key_buf_);
   ++result_.component_count;
-  if (result_.component_count > options_.max_components) {
+  // Calendar objects (direct children of VCALENDAR other than VTIMEZONE:
+  // VEVENT, VTODO, ...) are limited to max_components; all components
+  // (VALARMs, STANDARD/DAYLIGHT, ... included) to 4x that plus 1000.
+  bool object = stack_.size() == 1 && stack_[0].kind == Component::kCalendar &&
+                kind != Component::kTimezone && kind != Component::kCalendar;
+  if (object) ++objects_;
+  const size_t max_all = options_.max_components * 4 + 1000;
+  if (objects_ > options_.max_components || result_.component_count > max_all) {
+    bool all = objects_ <= options_.max_components;
     sink_.Report("content.too_many_components", kError, cl.line, [&] {
       return std::make_pair(
-          "More than " + std::to_string(options_.max_components) +
-              " components; the rest of the feed was not read.",
+          "More than " + std::to_string(all ? max_all : options_.max_components) +
+              (all ? " components (alarms and time-zone rules included)"
+                   : " calendar objects (events, to-dos, ...)") +
+              "; the rest of the feed was not read.",
           std::string("Publish a bounded window (e.g. past 6 months to next 2 years) or split "
                       "the calendar; clients time out or refuse feeds this large."));
     });

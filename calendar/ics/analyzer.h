@@ -146,6 +146,7 @@ class Analyzer {
   bool structure_broken_ = false;
   bool stopped_ = false;  // a hard limit was hit; the rest is not read
   int calendars_ = 0;
+  size_t objects_ = 0;  // direct children of VCALENDAR except VTIMEZONE
   int calendar_line_ = 0;
   bool calendar_has_version_ = false;
   bool calendar_has_prodid_ = false;

@@ -31,7 +31,10 @@ struct Finding {
 };
 
 struct AnalyzeOptions {
-  size_t max_components = 50000;        // content.too_many_components beyond this
+  // content.too_many_components beyond this many calendar objects (VEVENT,
+  // VTODO, ...: direct children of VCALENDAR other than VTIMEZONE), or
+  // beyond 4 * max_components + 1000 components of any kind.
+  size_t max_components = 50000;
   int max_nesting = 8;                   // content.excessive_nesting beyond this
   size_t max_property_bytes = 256 * 1024;  // property.oversized beyond this (unfolded)
   size_t max_findings_per_code = 20;     // keep reports readable; counts still exact

@@ -162,11 +162,29 @@ TEST(IcsEdge, TooManyComponentsStopsReading) {
     body.insert(body.end(), e.begin(), e.end());
   }
   AnalyzeOptions options;
-  options.max_components = 5;  // VCALENDAR + 4 events
+  options.max_components = 4;  // calendar objects: the 5th event is one too many
   Analysis a = AnalyzeIcs(Calendar(body), options);
   EXPECT_EQ(CodesAndLines(a), (Expected{{"content.too_many_components", 28}}));
   EXPECT_FALSE(a.usable);
   EXPECT_EQ(a.event_count, 4u);
+  // Exactly at the limit is fine; VALARMs and VTIMEZONEs are not objects.
+  options.max_components = 10;
+  EXPECT_TRUE(AnalyzeIcs(Calendar(body), options).usable);
+}
+
+TEST(IcsEdge, SubComponentsHaveTheirOwnBound) {
+  std::vector<std::string> event = {"BEGIN:VEVENT", "UID:a@x", "DTSTAMP:20250101T000000Z",
+                                    "DTSTART:20250106T090000Z"};
+  for (int i = 0; i < 1100; ++i) {
+    event.insert(event.end(), {"BEGIN:VALARM", "TRIGGER:-PT5M", "ACTION:DISPLAY", "END:VALARM"});
+  }
+  event.push_back("END:VEVENT");
+  AnalyzeOptions options;
+  options.max_components = 1;  // all components: 4 * 1 + 1000
+  Analysis a = AnalyzeIcs(Calendar(event), options);
+  EXPECT_EQ(a.finding_counts.count("content.too_many_components"), 1u);
+  EXPECT_FALSE(a.usable);
+  EXPECT_EQ(a.component_count, 1005u);
 }
 
 TEST(IcsEdge, OversizedPropertyLimitIsAnOption) {
