@@ -25,7 +25,7 @@ void AgentState::InitMetrics() {
       metrics.Counter("calprobe_probe_runs_total", "Probe runs started and finished.", tl),
       metrics.Histogram("calprobe_scheduler_lateness_seconds",
                         "Delay between a run's scheduled and actual start.", {"probe"},
-                        {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5}),
+                        {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1, 5}),
       metrics.Counter("calprobe_config_reloads_total", "Config reloads by result.", {"result"}),
       metrics.Gauge("calprobe_config_last_reload_successful",
                     "1 if the last config reload succeeded.", {}),
