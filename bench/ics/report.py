@@ -83,6 +83,8 @@ def aggregate(rows):
             a["errors"] += 1
             continue
         a["runs"] += 1
+        if r.get("best_cpu_s"):
+            a["best_cpu_s"] = min(a.get("best_cpu_s", 1e18), r["best_cpu_s"])
         if "best_s" not in a or r["best_s"] < a["best_s"]:
             for key in ("best_s", "mb_s", "bytes"):
                 a[key] = r[key]
@@ -96,6 +98,8 @@ def aggregate(rows):
 def fmt_ratio(x):
     if x is None:
         return "–"
+    if x < 0.1:
+        return "%.3f×" % x
     return "%.0f×" % x if x >= 20 else "%.1f×" % x
 
 
@@ -126,17 +130,17 @@ def build(rows, feeds_dir):
                        if "expected_delta" in exp else "?"))
         out.append("")
         out.append("| tool | timed | best MB/s | vs ical.js | vs python-icalendar | "
-                   "vs floor | peak RSS MB | (peak − base) / feed |")
-        out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+                   "vs floor | MB/s by CPU time | peak RSS MB | (peak − base) / feed |")
+        out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for t in ORDER:
             a = agg.get((n, t))
             if a is None:
                 if t in ("calprobe", "analyze"):
-                    out.append("| %s | %s | not run (calendar/ics not built) | | | | | |"
+                    out.append("| %s | %s | not run (calendar/ics not built) | | | | | | |"
                                % (LABEL[t], TIMED[t]))
                 continue
             if a["runs"] == 0:
-                out.append("| %s | %s | FAILED (%d runs) | | | | | |" % (LABEL[t], TIMED[t],
+                out.append("| %s | %s | FAILED (%d runs) | | | | | | |" % (LABEL[t], TIMED[t],
                                                                          a["errors"]))
                 continue
             mb = a["mb_s"]
@@ -144,11 +148,13 @@ def build(rows, feeds_dir):
             # extra memory with the larger feed; the parsers hold one feed.
             denom = feed_max if t == "calprobe" else a["bytes"]
             memx = (a["peak_rss_kb"] - a["base_rss_kb"]) * 1024 / denom if denom else None
-            out.append("| %s | %s | %.1f | %s | %s | %s | %.0f | %s |" % (
+            cpu_mb = a["bytes"] / 1e6 / a["best_cpu_s"] if a.get("best_cpu_s") else None
+            out.append("| %s | %s | %.1f | %s | %s | %s | %s | %.0f | %s |" % (
                 LABEL[t], TIMED[t], mb,
                 fmt_ratio(mb / ij) if ij else "–",
                 fmt_ratio(mb / py) if py else "–",
                 ("%.2f×" if mb / fl >= 0.1 else "%.3f×") % (mb / fl) if fl else "–",
+                "%.1f" % cpu_mb if cpu_mb else "–",
                 a["peak_rss_kb"] / 1024, "%.1f×" % memx if memx is not None else "–"))
             a["memx"] = memx
         c = agg.get((n, "calprobe"))
@@ -216,8 +222,10 @@ def section(rows, env, feeds_dir):
         "%s rounds; every measurement is a fresh process that reads the feed before timing; "
         "C++ tools and ical.js time %s runs per process (the first is the warm-up: JIT for "
         "ical.js, with `gc()` between runs), python-icalendar %s per process. "
-        "MB/s = 10^6 bytes per second of the best run; calprobe's bytes are both polls "
-        "(prev + next). Peak RSS = max `ru_maxrss` over rounds; base = RSS before the feed "
+        "MB/s = 10^6 bytes per second of wall time of the best run (ratios use it); "
+        "'MB/s by CPU time' uses the least process CPU time (user + system) of a run, "
+        "a check on how much a busy machine inflated the wall time. calprobe's bytes are "
+        "both polls (prev + next). Peak RSS = max `ru_maxrss` over rounds; base = RSS before the feed "
         "is read (interpreter + libraries loaded); (peak − base) / feed includes the body "
         "itself. calprobe keeps one body at a time plus the previous snapshot, like the probe."
         % (env.get("BENCH_RUNS", "?"), env.get("BENCH_ITER", "?"), env.get("BENCH_PY_ITER", "?")),
