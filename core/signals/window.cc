@@ -64,7 +64,11 @@ void Window::Tier::Prune(int64_t min_slot) {
   if (begin_ == buckets_.size()) {
     buckets_.clear();
     begin_ = 0;
-  } else if (begin_ >= 32 && begin_ * 2 >= buckets_.size()) {
+    oldest_slot_ = INT64_MAX;
+    return;
+  }
+  oldest_slot_ = buckets_[begin_].slot;
+  if (begin_ >= 32 && begin_ * 2 >= buckets_.size()) {
     buckets_.erase(buckets_.begin(), buckets_.begin() + static_cast<ptrdiff_t>(begin_));
     begin_ = 0;
   }
@@ -74,7 +78,8 @@ Window::Bucket* Window::Tier::Find(TimePoint now, TimePoint t) {
   const int64_t slot = SlotOf(t);
   const int64_t min_slot = MinSlot(now);
   if (slot < min_slot) return nullptr;
-  if (begin_ < buckets_.size() && buckets_[begin_].slot < min_slot) Prune(min_slot);
+  if (oldest_slot_ < min_slot) Prune(min_slot);
+  oldest_slot_ = std::min(oldest_slot_, slot);
   if (buckets_.size() == begin_ || buckets_.back().slot < slot) {
     buckets_.push_back(Bucket{slot});
     return &buckets_.back();

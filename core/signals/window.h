@@ -125,6 +125,7 @@ class Window {
     int64_t buckets_in_span_ = 0;
     std::vector<Bucket> buckets_;  // sorted by slot; [begin_, end) are live
     size_t begin_ = 0;
+    int64_t oldest_slot_ = INT64_MAX;  // buckets_[begin_].slot, cached (no cache miss)
   };
 
   AddOutcome AddImpl(TimePoint now, TimePoint t, const double* value);
