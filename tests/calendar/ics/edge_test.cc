@@ -118,6 +118,12 @@ std::vector<EdgeCase> EdgeCases() {
       {"vcard", Crlf({"BEGIN:VCARD", "VERSION:3.0", "END:VCARD"}), false,
        {{"content.not_ics", 1}}},
       {"empty_uid", Calendar(Event("")), true, {{"event.missing_uid", 4}}},
+      {"fold_inside_utf8_sequence",
+       Crlf({"BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:x", "BEGIN:VEVENT", "UID:u@x",
+             "DTSTAMP:20250101T000000Z", "DTSTART:20250106T090000Z", "SUMMARY:caf\xC3",
+             " \xA9 cr\xC3\xA8me", "END:VEVENT", "END:VCALENDAR"}),
+       true,
+       {}},
       {"bad_refresh_interval", Calendar({"REFRESH-INTERVAL;VALUE=DURATION:soon"}), true,
        {{"sync.empty_calendar", 0}, {"property.invalid", 4}}},
   };
