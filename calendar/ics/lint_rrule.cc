@@ -190,8 +190,9 @@ int64_t Analyzer::CheckRrule() {
       why_none = "UNTIL is before DTSTART";
     }
   }
-  if (!none && (EqualsIgnoreCase(parts.freq, "YEARLY") || EqualsIgnoreCase(parts.freq, "MONTHLY")) &&
-      !MonthDaysPossible(parts.bymonth, parts.bymonthday)) {
+  // BYMONTH/BYMONTHDAY expand (YEARLY, MONTHLY) or filter (finer FREQs):
+  // either way an impossible pair yields nothing.
+  if (!none && !MonthDaysPossible(parts.bymonth, parts.bymonthday)) {
     none = true;
     why_none = "no month in BYMONTH has a day listed in BYMONTHDAY";
   }
