@@ -50,18 +50,26 @@ struct SignalStore::KeyState {
 
 struct SignalStore::Series {
   SeriesSpec spec;
-  std::unordered_map<KeyIds, uint32_t, KeyIdsHash> keys;  // -> slots_ index
+  std::unordered_map<KeyIds, uint32_t, KeyIdsHash, KeyIdsEq> keys;  // -> slots_ index
   uint64_t evictions = 0;
 };
 
-size_t SignalStore::KeyIdsHash::operator()(const KeyIds& k) const {
+bool SignalStore::KeyIdsEq::operator()(const KeyProbe& p, const KeyIds& k) const {
+  if (p.hash != k.hash) return false;
+  for (size_t i = 0; i < p.key_by->size(); ++i) {
+    if (p.interner->Get(k.ids[i]) != p.labels->Get((*p.key_by)[i])) return false;
+  }
+  return true;
+}
+
+SignalStore::KeyProbe SignalStore::Probe(const Series& s, const Labels& labels) const {
   uint64_t h = 0x9e3779b97f4a7c15ull;
-  for (uint32_t id : k.ids) {
-    h ^= id;
+  for (Label l : s.spec.key_by) {
+    h ^= std::hash<std::string_view>{}(labels.Get(l));
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 32;
   }
-  return static_cast<size_t>(h);
+  return KeyProbe{h, &labels, &s.spec.key_by, &interner_};
 }
 
 SignalStore::SignalStore(const Clock& clock, StoreOptions options)
@@ -242,21 +250,16 @@ Status SignalStore::Record(const Event& event) {
     if (!match) continue;
     matched = true;
 
-    // Key: interned ids of the key labels. Strings are only interned (and
-    // copied) when the key is new.
-    KeyIds ids;
-    ids.ids.fill(StringInterner::kNone);
-    bool known = true;
-    for (size_t i = 0; i < spec.key_by.size(); ++i) {
-      ids.ids[i] = interner_.Find(event.labels.Get(spec.key_by[i]));
-      known = known && ids.ids[i] != StringInterner::kNone;
-    }
+    // Find the key by hashing the event's label values; intern (and copy)
+    // the strings only when the key is new.
+    const KeyProbe probe = Probe(s, event.labels);
     uint32_t slot = kNil;
-    if (known) {
-      if (auto k = s.keys.find(ids); k != s.keys.end()) slot = k->second;
-    }
+    if (auto k = s.keys.find(probe); k != s.keys.end()) slot = k->second;
     bool created = false;
     if (slot == kNil) {
+      KeyIds ids;
+      ids.ids.fill(StringInterner::kNone);
+      ids.hash = probe.hash;
       for (size_t i = 0; i < spec.key_by.size(); ++i) {
         ids.ids[i] = interner_.Acquire(event.labels.Get(spec.key_by[i]));
       }
@@ -311,13 +314,7 @@ Status SignalStore::Record(const Event& event) {
 // ---- Queries ---------------------------------------------------------------
 
 const SignalStore::KeyState* SignalStore::FindKey(const Series& s, const Labels& labels) const {
-  KeyIds ids;
-  ids.ids.fill(StringInterner::kNone);
-  for (size_t i = 0; i < s.spec.key_by.size(); ++i) {
-    ids.ids[i] = interner_.Find(labels.Get(s.spec.key_by[i]));
-    if (ids.ids[i] == StringInterner::kNone) return nullptr;
-  }
-  auto it = s.keys.find(ids);
+  auto it = s.keys.find(Probe(s, labels));
   return it == s.keys.end() ? nullptr : &slots_[it->second];
 }
 

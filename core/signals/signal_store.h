@@ -164,16 +164,34 @@ class SignalStore {
   const Clock& clock() const { return clock_; }
 
  private:
+  // A key: the interned ids of its label values, and a hash of the value
+  // strings so an event's key is found without interning (KeyProbe).
   struct KeyIds {
     std::array<uint32_t, kLabelCount> ids;
+    uint64_t hash;
     bool operator==(const KeyIds&) const = default;
   };
+  struct KeyProbe {  // an event's or query's key, not interned
+    uint64_t hash;
+    const Labels* labels;
+    const std::vector<Label>* key_by;
+    const StringInterner* interner;
+  };
   struct KeyIdsHash {
-    size_t operator()(const KeyIds& k) const;
+    using is_transparent = void;
+    size_t operator()(const KeyIds& k) const { return static_cast<size_t>(k.hash); }
+    size_t operator()(const KeyProbe& k) const { return static_cast<size_t>(k.hash); }
+  };
+  struct KeyIdsEq {
+    using is_transparent = void;
+    bool operator()(const KeyIds& a, const KeyIds& b) const { return a == b; }
+    bool operator()(const KeyProbe& p, const KeyIds& k) const;
+    bool operator()(const KeyIds& k, const KeyProbe& p) const { return (*this)(p, k); }
   };
   struct KeyState;
   struct Series;
 
+  KeyProbe Probe(const Series& s, const Labels& labels) const;
   // Looks up the key of `labels` in series s without creating it.
   const KeyState* FindKey(const Series& s, const Labels& labels) const;
   uint32_t NewKey(Series& s, SeriesId id, const KeyIds& ids);
