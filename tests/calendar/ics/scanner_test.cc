@@ -142,6 +142,13 @@ TEST(IcsTzNames, IanaWindowsAndCase) {
   EXPECT_EQ(WindowsToIana("Pacific Standard Time"), "America/Los_Angeles");
   EXPECT_EQ(WindowsToIana("W. Europe Standard Time"), "Europe/Berlin");
   EXPECT_EQ(WindowsToIana("Europe/Berlin"), "");
+  EXPECT_EQ(WindowsToIana("tzone://Microsoft/Utc"), "Etc/UTC");
+  EXPECT_EQ(WindowsToIana("india standard time"), "Asia/Calcutta");
+  for (const char* w : {"Dateline Standard Time", "Newfoundland Standard Time",
+                        "Mountain Standard Time (Mexico)", "Line Islands Standard Time",
+                        "Russia Time Zone 11", "UTC+13"}) {
+    EXPECT_TRUE(IsIanaZoneName(WindowsToIana(w))) << w;
+  }
 }
 
 }  // namespace
