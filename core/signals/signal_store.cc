@@ -110,7 +110,8 @@ Result<SeriesId> SignalStore::AddSeries(SeriesSpec spec) {
   auto series = std::make_unique<Series>();
   series->spec = std::move(spec);
   auto it = by_event_.find(series->spec.event);
-  if (it == by_event_.end()) it = by_event_.emplace(series->spec.event, std::vector<SeriesId>{}).first;
+  if (it == by_event_.end())
+    it = by_event_.emplace(series->spec.event, std::vector<SeriesId>{}).first;
   it->second.push_back(id);
   series_.push_back(std::move(series));
   return id;
@@ -147,8 +148,14 @@ size_t SignalStore::KeyCount(SeriesId id) const { return series_[id]->keys.size(
 
 void SignalStore::Unlink(uint32_t slot) {
   KeyState& k = slots_[slot];
-  if (k.prev != kNil) slots_[k.prev].next = k.next; else lru_head_ = k.next;
-  if (k.next != kNil) slots_[k.next].prev = k.prev; else lru_tail_ = k.prev;
+  if (k.prev != kNil)
+    slots_[k.prev].next = k.next;
+  else
+    lru_head_ = k.next;
+  if (k.next != kNil)
+    slots_[k.next].prev = k.prev;
+  else
+    lru_tail_ = k.prev;
   k.prev = k.next = kNil;
 }
 
@@ -340,8 +347,7 @@ double SignalStore::Sum(SeriesId id, const Labels& key, Duration w) const {
   return k ? k->window.Sum(clock_.Now(), w) : 0;
 }
 
-std::optional<double> SignalStore::Ratio(SeriesId numerator,
-                                         std::span<const SeriesId> denominators,
+std::optional<double> SignalStore::Ratio(SeriesId numerator, std::span<const SeriesId> denominators,
                                          const Labels& key, Duration w) const {
   uint64_t den = 0;
   for (SeriesId d : denominators) den += Count(d, key, w);

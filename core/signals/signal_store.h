@@ -13,19 +13,22 @@
 //
 // Keys are exact (no sampling) up to StoreOptions::max_keys across all
 // series; beyond that the least-recently-updated key (of any series) is
-// evicted and counted (Stats().keys_evicted, SeriesEvictions()). Label values
-// are interned, so a recorded event for an existing key allocates nothing.
+// evicted and counted (Stats().keys_evicted, SeriesEvictions()). An event's
+// key is found by hashing its label values; strings are interned (stored once,
+// reference-counted) only when a key is created, so recording into an
+// existing key allocates nothing beyond amortised bucket growth.
 //
 // Queries name a series and a key as a Labels value (only the series' key
 // labels are read); an unknown key reads as empty (0, nullopt). "now" is
-// the injected Clock's Now().
+// the injected Clock's Now(). A SeriesId not returned by AddSeries is a
+// programming error (not checked).
 //
 // Thread safety: none. A SignalStore is used from one thread (the agent's
 // io_context thread); other threads post to it.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -70,7 +73,7 @@ struct StoreStats {
   uint64_t rejected_too_old = 0;  // (event, series) pairs older than the retention
   uint64_t rejected_too_new = 0;  // (event, series) pairs beyond max_future
   uint64_t keys_evicted = 0;
-  uint64_t keys = 0;              // live keys, all series
+  uint64_t keys = 0;  // live keys, all series
 };
 
 // The oldest last-seen among active keys (see MaxAge).
@@ -109,7 +112,7 @@ class SignalStore {
 
   // Events in the window w ending now.
   uint64_t Count(SeriesId id, const Labels& key, Duration w) const;
-  // Count / w in events per second.
+  // Count / w in events per second (w clamped to the series' span).
   double Rate(SeriesId id, const Labels& key, Duration w) const;
   // Sum of the value field over the window.
   double Sum(SeriesId id, const Labels& key, Duration w) const;

@@ -33,13 +33,13 @@ Status ValidateWindowOptions(const WindowOptions& o) {
   if (o.max_future.count() < 0) return Status::Error("window max_future must not be negative");
   const Duration fine = std::min(o.span, o.fine_span);
   if (CeilDiv(fine.count(), o.fine_resolution.count()) > kMaxBucketsPerTier) {
-    return Status::Error("window fine tier would hold more than 1e6 buckets; raise fine_resolution");
+    return Status::Error(
+        "window fine tier would hold more than 1e6 buckets; raise fine_resolution");
   }
   if (o.span > o.fine_span) {
     if (o.coarse_resolution < o.fine_resolution) {
       return Status::Error("window coarse_resolution (" + Secs(o.coarse_resolution) +
-                           ") must be at least fine_resolution (" + Secs(o.fine_resolution) +
-                           ")");
+                           ") must be at least fine_resolution (" + Secs(o.fine_resolution) + ")");
     }
     if (CeilDiv(o.span.count(), o.coarse_resolution.count()) > kMaxBucketsPerTier) {
       return Status::Error("window span " + Secs(o.span) +
@@ -98,8 +98,8 @@ void Window::Tier::ForEach(TimePoint now, Duration w, Fn&& fn) const {
   const int64_t n = std::min(CeilDiv(w.count(), res_.count()), buckets_in_span_);
   const int64_t hi = SlotOf(now);
   const int64_t lo = hi - n + 1;
-  auto it = std::lower_bound(buckets_.begin() + static_cast<ptrdiff_t>(begin_), buckets_.end(),
-                             lo, [](const Bucket& b, int64_t s) { return b.slot < s; });
+  auto it = std::lower_bound(buckets_.begin() + static_cast<ptrdiff_t>(begin_), buckets_.end(), lo,
+                             [](const Bucket& b, int64_t s) { return b.slot < s; });
   for (; it != buckets_.end() && it->slot <= hi; ++it) fn(*it);
 }
 
@@ -111,9 +111,7 @@ Window::Window(const WindowOptions* options) : options_(options) {
 
 AddOutcome Window::Add(TimePoint now, TimePoint t) { return AddImpl(now, t, nullptr); }
 
-AddOutcome Window::Add(TimePoint now, TimePoint t, double value) {
-  return AddImpl(now, t, &value);
-}
+AddOutcome Window::Add(TimePoint now, TimePoint t, double value) { return AddImpl(now, t, &value); }
 
 AddOutcome Window::AddImpl(TimePoint now, TimePoint t, const double* value) {
   if (t > now + options_->max_future) return AddOutcome::kTooNew;

@@ -96,8 +96,7 @@ TEST_F(SignalsStore, HoursOfEventsCountsRatesAndRatios) {
   EXPECT_EQ(store_.Count(created, east, minutes(45)), 2700u);
   EXPECT_EQ(store_.Count(created, east, hours(24)), 10800u);
   EXPECT_DOUBLE_EQ(store_.Rate(created, east, minutes(5)), 1.0);
-  EXPECT_DOUBLE_EQ(*store_.Ratio(expired, std::vector<SeriesId>{created}, east, minutes(15)),
-                   0.25);
+  EXPECT_DOUBLE_EQ(*store_.Ratio(expired, std::vector<SeriesId>{created}, east, minutes(15)), 0.25);
   const SeriesId outcomes[] = {expired, converted};
   EXPECT_DOUBLE_EQ(*store_.Ratio(expired, outcomes, east, minutes(15)), 225.0 / 675.0);
   EXPECT_FALSE(store_.Ratio(expired, std::vector<SeriesId>{created}, Key("nowhere"), minutes(15)));
@@ -229,9 +228,9 @@ TEST_F(SignalsStore, EvictsLeastRecentlyUpdatedKeysAtTheLimit) {
   EXPECT_EQ(store.Stats().keys_evicted, 500u);
   EXPECT_EQ(store.SeriesEvictions(id), 500u);
   EXPECT_EQ(store.Count(id, Key("", "p0"), hours(24)), 1501u);
-  EXPECT_EQ(store.Count(id, Key("", "p1"), hours(24)), 0u);      // evicted
-  EXPECT_EQ(store.Count(id, Key("", "p1499"), hours(24)), 1u);   // kept
-  EXPECT_EQ(store.Count(id, Key("", "p501"), hours(24)), 1u);    // oldest kept
+  EXPECT_EQ(store.Count(id, Key("", "p1"), hours(24)), 0u);     // evicted
+  EXPECT_EQ(store.Count(id, Key("", "p1499"), hours(24)), 1u);  // kept
+  EXPECT_EQ(store.Count(id, Key("", "p501"), hours(24)), 1u);   // oldest kept
   EXPECT_EQ(store.Count(id, Key("", "p500"), hours(24)), 0u);
   // Evicted keys release their interned label values.
   EXPECT_EQ(store.InternedCount(), 1000u);
@@ -336,8 +335,8 @@ TEST_F(SignalsStore, DistinctProvidersConfigured) {
   const SeriesId id = *store_.AddSeries(s);
   for (int d = 0; d < 10; ++d, clock_.Advance(hours(24))) {
     for (int p = 0; p < 50; ++p) {
-      ASSERT_TRUE(store_.Record(Ev(s.event, clock_.Now(), "r", "p" + std::to_string(d * 10 + p)))
-                      .ok());
+      ASSERT_TRUE(
+          store_.Record(Ev(s.event, clock_.Now(), "r", "p" + std::to_string(d * 10 + p))).ok());
     }
   }
   clock_.Advance(-hours(24));
