@@ -100,6 +100,17 @@ const CorpusCase kCases[] = {
      {{"exdate.type_mismatch", 10}, {"exdate.type_mismatch", 18}}},
     // Sync (time-based checks are off without options.now_unix).
     {"stale_content.ics", true, 1, {}},
+    // Several defects at once, as a real broken export has them.
+    {"broken_provider.ics", true, 3,
+     {{"content.line_endings", 1},
+      {"tz.x_wr_timezone_only", 4},
+      {"event.missing_dtstamp", 5},
+      {"rrule.until_type_mismatch", 10},
+      {"tz.windows_tzid", 15},
+      {"rrule.invalid", 18},
+      {"event.invalid_value", 19},
+      {"event.duplicate_uid", 21},
+      {"event.end_before_start", 25}}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Files, IcsCorpus, ::testing::ValuesIn(kCases),

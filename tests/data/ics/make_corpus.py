@@ -297,6 +297,24 @@ def sync_defects():
         "DTEND:20200106T100000Z", "END:VEVENT"] + END)
 
 
+def mixed_defects():
+    """A realistic broken export: several defects at once, LF line endings."""
+    write("broken_provider.ics", [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Acme Booking//Export 1.2//EN",
+        "X-WR-TIMEZONE:Europe/Berlin",
+        "BEGIN:VEVENT", "UID:b1@acme", "DTSTART:20250106T090000", "DTEND:20250106T100000",
+        "SUMMARY:Yoga class", "RRULE:FREQ=WEEKLY;BYDAY=MO;UNTIL=20250630", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:b2@acme", "DTSTAMP:20250101T000000Z",
+        "DTSTART;TZID=W. Europe Standard Time:20250107T180000",
+        "DTEND;TZID=W. Europe Standard Time:20250107T190000", "SUMMARY:Pilates",
+        "RRULE:FREQ=WEEKLY;BYDAY=TUESDAY", "STATUS:BOOKED", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:b2@acme", "DTSTAMP:20250101T000000Z",
+        "DTSTART:20250108T170000Z", "DTEND:20250108T160000Z", "SUMMARY:Spinning",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ], eol="\n")
+
+
 if __name__ == "__main__":
     clean_feeds()
     content_defects()
@@ -304,3 +322,4 @@ if __name__ == "__main__":
     tz_defects()
     rrule_defects()
     sync_defects()
+    mixed_defects()
