@@ -286,10 +286,10 @@ Status SignalStore::Record(const Event& event) {
       if (result.ok()) {
         result = Status::Error(
             "event " + event.name + " at " + FormatRfc3339(event.time) +
-            (too_old ? " is older than the " + std::to_string(ToSeconds(spec.window.span)) +
-                           "s retention of series " + spec.event + LabelList(spec.key_by)
-                     : " is more than " + std::to_string(ToSeconds(spec.window.max_future)) +
-                           "s in the future (now " + FormatRfc3339(now) + ")"));
+            (too_old ? " is older than the " + FormatDuration(spec.window.span) +
+                           " retention of series " + spec.event + LabelList(spec.key_by)
+                     : " is more than " + FormatDuration(spec.window.max_future) +
+                           " in the future (now " + FormatRfc3339(now) + ")"));
       }
       continue;
     }

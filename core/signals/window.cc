@@ -17,9 +17,26 @@ int64_t CeilDiv(int64_t a, int64_t b) { return -FloorDiv(-a, b); }
 
 constexpr int64_t kMaxBucketsPerTier = 1'000'000;
 
-std::string Secs(Duration d) { return std::to_string(ToSeconds(d)) + "s"; }
-
 }  // namespace
+
+std::string FormatDuration(Duration d) {
+  using std::chrono::duration_cast;
+  if (d.count() == 0) return "0s";
+  std::string out;
+  if (d.count() < 0) {
+    out = "-";
+    d = -d;
+  }
+  const auto ms = duration_cast<milliseconds>(d).count();
+  const int64_t parts[] = {ms / 86'400'000, ms / 3'600'000 % 24, ms / 60'000 % 60, ms / 1000 % 60,
+                           ms % 1000};
+  const char* units[] = {"d", "h", "m", "s", "ms"};
+  for (size_t i = 0; i < 5; ++i) {
+    if (parts[i] != 0) out += std::to_string(parts[i]) + units[i];
+  }
+  if (ms == 0) out += std::to_string(duration_cast<std::chrono::microseconds>(d).count()) + "us";
+  return out;
+}
 
 Status ValidateWindowOptions(const WindowOptions& o) {
   if (o.span.count() <= 0) return Status::Error("window span must be positive");
@@ -27,8 +44,9 @@ Status ValidateWindowOptions(const WindowOptions& o) {
     return Status::Error("window fine_resolution must be positive");
   }
   if (o.fine_span < o.fine_resolution) {
-    return Status::Error("window fine_span (" + Secs(o.fine_span) +
-                         ") must be at least fine_resolution (" + Secs(o.fine_resolution) + ")");
+    return Status::Error("window fine_span (" + FormatDuration(o.fine_span) +
+                         ") must be at least fine_resolution (" +
+                         FormatDuration(o.fine_resolution) + ")");
   }
   if (o.max_future.count() < 0) return Status::Error("window max_future must not be negative");
   const Duration fine = std::min(o.span, o.fine_span);
@@ -38,11 +56,12 @@ Status ValidateWindowOptions(const WindowOptions& o) {
   }
   if (o.span > o.fine_span) {
     if (o.coarse_resolution < o.fine_resolution) {
-      return Status::Error("window coarse_resolution (" + Secs(o.coarse_resolution) +
-                           ") must be at least fine_resolution (" + Secs(o.fine_resolution) + ")");
+      return Status::Error("window coarse_resolution (" + FormatDuration(o.coarse_resolution) +
+                           ") must be at least fine_resolution (" +
+                           FormatDuration(o.fine_resolution) + ")");
     }
     if (CeilDiv(o.span.count(), o.coarse_resolution.count()) > kMaxBucketsPerTier) {
-      return Status::Error("window span " + Secs(o.span) +
+      return Status::Error("window span " + FormatDuration(o.span) +
                            " needs more than 1e6 coarse buckets; raise coarse_resolution");
     }
   }

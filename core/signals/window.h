@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/clock.h"
@@ -59,6 +60,9 @@ struct WindowOptions {
 
   bool operator==(const WindowOptions&) const = default;
 };
+
+// Formats d compactly for messages: "7d", "1h30m", "45s", "250ms".
+std::string FormatDuration(Duration d);
 
 // Returns an error naming the bad option, or ok.
 Status ValidateWindowOptions(const WindowOptions& options);

@@ -180,7 +180,9 @@ TEST_F(SignalsStore, OutOfOrderAndTooOldEvents) {
   EXPECT_TRUE(store_.Record(Ev("cal.hold.created", now - minutes(10), "r")).ok());
   Status old = store_.Record(Ev("cal.hold.created", now - minutes(50), "r"));
   EXPECT_FALSE(old.ok());
-  EXPECT_NE(old.message().find("older than the 2700"), std::string::npos) << old.message();
+  EXPECT_NE(old.message().find("older than the 45m retention of series cal.hold.created{region}"),
+            std::string::npos)
+      << old.message();
   EXPECT_FALSE(store_.Record(Ev("cal.hold.created", now + hours(1), "r")).ok());
   EXPECT_EQ(store_.Count(id, Key("r"), minutes(5)), 1u);
   EXPECT_EQ(store_.Count(id, Key("r"), minutes(15)), 2u);

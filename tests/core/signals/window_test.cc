@@ -22,9 +22,20 @@ TEST(SignalsWindow, ValidatesOptions) {
   o = {};
   o.span = hours(24 * 7);
   o.coarse_resolution = milliseconds(1);
-  EXPECT_FALSE(ValidateWindowOptions(o).ok());
+  EXPECT_EQ(ValidateWindowOptions(o).message(),
+            "window coarse_resolution (1ms) must be at least fine_resolution (1s)");
   o.coarse_resolution = minutes(1);
   EXPECT_TRUE(ValidateWindowOptions(o).ok());
+}
+
+TEST(SignalsWindow, FormatsDurations) {
+  EXPECT_EQ(FormatDuration(hours(24 * 7)), "7d");
+  EXPECT_EQ(FormatDuration(hours(1) + minutes(30)), "1h30m");
+  EXPECT_EQ(FormatDuration(seconds(45)), "45s");
+  EXPECT_EQ(FormatDuration(milliseconds(250)), "250ms");
+  EXPECT_EQ(FormatDuration(Duration::zero()), "0s");
+  EXPECT_EQ(FormatDuration(-minutes(5)), "-5m");
+  EXPECT_EQ(FormatDuration(std::chrono::microseconds(20)), "20us");
 }
 
 TEST(SignalsWindow, ThreeHoursAtOnePerSecond) {
