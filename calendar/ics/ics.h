@@ -78,8 +78,8 @@ struct Analysis {
   std::vector<Finding> findings;
   std::unordered_map<std::string, int> finding_counts;  // code -> exact count
   Snapshot snapshot;
-  size_t event_count = 0;                 // VEVENTs seen
-  size_t component_count = 0;
+  size_t event_count = 0;                 // VEVENTs seen (BEGIN:VEVENT lines)
+  size_t component_count = 0;             // components of every kind (BEGIN lines)
   // False when the body is not a usable calendar (not ICS, empty,
   // truncated, BEGIN/END structure broken, a hard limit hit): callers must
   // keep their previous snapshot. `snapshot` then holds whatever was read
