@@ -18,5 +18,6 @@ constexpr int kExitUsage = 2;
 void AddRunCommand(CLI::App& app, Action* action);
 void AddValidateConfigCommand(CLI::App& app, Action* action);
 void AddVersionCommand(CLI::App& app, Action* action);
+void AddSandboxCommand(CLI::App& app, Action* action);
 
 }  // namespace calprobe::app

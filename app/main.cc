@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   AddRunCommand(app, &action);
   AddValidateConfigCommand(app, &action);
   AddVersionCommand(app, &action);
+  AddSandboxCommand(app, &action);
 
   try {
     app.parse(argc, argv);
