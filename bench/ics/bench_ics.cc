@@ -48,14 +48,14 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-double CpuSeconds() {  // user + system time of the whole process
+double CpuSeconds() {  // on-CPU time of this (the only working) thread
   timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-// Wall time (what is reported) and process CPU time (shows how much of the
-// wall time was spent waiting for a core on a busy machine).
+// Wall time (what is reported) and the thread's CPU time (shows how much of
+// the wall time was spent waiting for a core on a busy machine).
 struct Stopwatch {
   Clock::time_point wall0 = Clock::now();
   double cpu0 = CpuSeconds();
@@ -109,7 +109,7 @@ struct Result {
   const char* tool;
   size_t bytes = 0;
   std::vector<double> runs;      // wall seconds
-  std::vector<double> cpu_runs;  // process CPU seconds of the same runs
+  std::vector<double> cpu_runs;  // thread CPU seconds of the same runs
   long base_rss_kb = 0;
   std::string extra;  // ,"key":value pairs
 };
