@@ -16,6 +16,7 @@ constexpr int kExitProblems = 1;
 constexpr int kExitUsage = 2;
 
 void AddRunCommand(CLI::App& app, Action* action);
+void AddDiagnoseCommand(CLI::App& app, Action* action);
 void AddValidateConfigCommand(CLI::App& app, Action* action);
 void AddVersionCommand(CLI::App& app, Action* action);
 void AddSandboxCommand(CLI::App& app, Action* action);

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   Action action;
   // One line per subcommand.
   AddRunCommand(app, &action);
+  AddDiagnoseCommand(app, &action);
   AddValidateConfigCommand(app, &action);
   AddVersionCommand(app, &action);
   AddSandboxCommand(app, &action);

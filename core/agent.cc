@@ -13,6 +13,7 @@
 #include "core/agent_internal.h"
 #include "core/embedded.h"
 #include "core/http/curl_client.h"
+#include "core/ics_metrics.h"
 #include "core/log.h"
 #include "probes/builtin.h"
 
@@ -236,6 +237,7 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
                       static_cast<size_t>(a.config.agent.export_top_k)});
   a.scheduler = std::make_unique<Scheduler>(
       a.io, [&a](size_t i, TimePoint at, std::function<void()> fin) { a.StartRun(i, at, std::move(fin)); });
+  InstallIcsMetrics(a.metrics, *a.pipeline, *a.scheduler, {static_cast<size_t>(a.config.agent.export_top_k), static_cast<size_t>(a.config.agent.export_top_k), static_cast<size_t>(a.config.agent.max_signal_keys)});
   a.admin = std::make_unique<AdminServer>(a.io, a.config.agent.ingest_max_body_bytes);
   a.RegisterRoutes();
   if (Status s = a.admin->Listen(a.config.agent.listen); !s.ok()) return s;

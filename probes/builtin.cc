@@ -1,11 +1,13 @@
 #include "probes/builtin.h"
 
 #include "probes/http/http_probe.h"
+#include "probes/ics/ics_probe.h"
 
 namespace calprobe::probes {
 
 void RegisterBuiltinProbes(core::ProbeRegistry& registry) {
   (void)registry.Register(http::NewFactory());
+  (void)registry.Register(ics::NewFactory());
 }
 
 }  // namespace calprobe::probes
