@@ -82,7 +82,9 @@ std::vector<std::pair<std::string, std::string>> HttpRows(const Report& r) {
     rows.emplace_back("content type", s.content_type.empty() ? "(none)" : s.content_type);
     rows.emplace_back("size", Size(s));
     rows.emplace_back("caching", Caching(s));
-    rows.emplace_back("conditional GET", Conditional(r));
+    if (s.error_code.empty() && s.status >= 200 && s.status < 300) {
+      rows.emplace_back("conditional GET", Conditional(r));
+    }
     if (!s.retry_after.empty()) rows.emplace_back("retry-after", s.retry_after);
   }
   rows.emplace_back("timings", Timings(s.timings));

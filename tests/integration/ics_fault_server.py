@@ -287,6 +287,45 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     request_queue_size = 256
 
 
+class FaultServer:
+    """Runs this server as a PID-tracked child (harness.Proc) for a test."""
+
+    def __init__(self, workdir, tls_cert=None, tls_key=None, data=DEFAULT_DATA):
+        import harness  # only tests need it
+        self.port = harness.free_port()
+        args = ["/usr/bin/python3", os.path.abspath(__file__), "--port", str(self.port),
+                "--data", data]
+        self.scheme = "https" if tls_cert else "http"
+        if tls_cert:
+            args += ["--tls-cert", tls_cert, "--tls-key", tls_key]
+        self.proc = harness.Proc(args, os.path.join(workdir, f"fault-{self.port}.log"))
+        if tls_cert:
+            harness.wait_until(self._tcp_up, what="TLS fault server")
+        else:
+            harness.wait_http_ok(self.url("/health"))
+        self._harness = harness
+
+    def _tcp_up(self):
+        import socket
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+            return True
+
+    def url(self, path):
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
+
+    def set_source(self, sid, **patch):
+        status, _, body = self._harness.http("POST", self.url(f"/control/src/{sid}"),
+                                             body=json.dumps(patch).encode())
+        assert status == 200, (status, body)
+        return json.loads(body)
+
+    def stats(self):
+        return json.loads(self._harness.get(self.url("/control/stats"))[2])
+
+    def stop(self):
+        self.proc.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
