@@ -81,7 +81,7 @@ class AgentRun final : public ProbeContext {
 
 struct Agent::Impl : AgentState {
   explicit Impl(const AgentOptions& o)
-      : options(o), signals(io, SIGINT, SIGTERM, SIGHUP), tick(io) {
+      : options(o), os_signals(io, SIGINT, SIGTERM, SIGHUP), tick(io) {
     listen_override = o.listen_override;
     region_override = o.region_override;
     shard_index = o.shard_index;
@@ -89,7 +89,7 @@ struct Agent::Impl : AgentState {
   }
 
   AgentOptions options;
-  asio::signal_set signals;
+  asio::signal_set os_signals;
   asio::steady_timer tick;
   std::set<std::shared_ptr<AgentRun>> inflight;
   uint64_t ticks = 0;
@@ -148,6 +148,7 @@ struct Agent::Impl : AgentState {
       ++ticks;
       Watchdog();
       if (ticks % 5 == 0) FlushResults();
+      if (ticks % 60 == 0) signals->Compact();  // frees buckets of silent keys
       if (config.agent.target_files_refresh.count() > 0 &&
           ticks % std::max<int64_t>(1, config.agent.target_files_refresh.count() / 1000) == 0) {
         if (RefreshTargetFiles()) ApplyTargets();
@@ -157,7 +158,7 @@ struct Agent::Impl : AgentState {
   }
 
   void WaitSignals() {
-    signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+    os_signals.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
         Reload();
@@ -173,7 +174,7 @@ struct Agent::Impl : AgentState {
     scheduler->Stop();
     admin->Stop();
     tick.cancel();
-    signals.cancel();
+    os_signals.cancel();
     FlushResults();
     io.stop();
   }
@@ -235,6 +236,10 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
       a.catalog, SystemClock::Instance(), a.metrics,
       PipelineOptions{a.config.agent.max_event_lateness, a.config.agent.max_event_future_skew,
                       static_cast<size_t>(a.config.agent.export_top_k)});
+  a.signals = std::make_unique<signals::SignalStore>(
+      SystemClock::Instance(),
+      signals::StoreOptions{static_cast<size_t>(a.config.agent.max_signal_keys)});
+  a.pipeline->Subscribe([&a](const Event& e) { (void)a.signals->Record(e); });
   a.scheduler = std::make_unique<Scheduler>(
       a.io, [&a](size_t i, TimePoint at, std::function<void()> fin) { a.StartRun(i, at, std::move(fin)); });
   InstallIcsMetrics(a.metrics, *a.pipeline, *a.scheduler, {static_cast<size_t>(a.config.agent.export_top_k), static_cast<size_t>(a.config.agent.export_top_k), static_cast<size_t>(a.config.agent.max_signal_keys)});

@@ -20,6 +20,7 @@
 #include "core/pipeline.h"
 #include "core/probe.h"
 #include "core/scheduler.h"
+#include "core/signals/signal_store.h"
 #include "core/store.h"
 
 namespace calprobe::core {
@@ -71,6 +72,7 @@ struct AgentState {
   MetricsRegistry metrics;
   std::unique_ptr<AgentMetrics> m;
   std::unique_ptr<EventPipeline> pipeline;
+  std::unique_ptr<signals::SignalStore> signals;  // windows over every accepted event
   std::unique_ptr<CurlHttpClient> http;
   std::unique_ptr<Store> store;
   std::unique_ptr<Scheduler> scheduler;

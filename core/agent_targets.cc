@@ -58,6 +58,14 @@ void AgentState::InitMetrics() {
               "Runs skipped because the previous run of the target was still busy.");
     w->Sample("calprobe_scheduler_skipped_runs_total", {}, {},
               static_cast<double>(scheduler->skipped_runs()));
+    if (signals) {
+      auto st = signals->Stats();
+      w->Family("calprobe_signal_keys", "gauge", "Keys with exact windowed state, all signal series.");
+      w->Sample("calprobe_signal_keys", {}, {}, static_cast<double>(st.keys));
+      w->Family("calprobe_signal_keys_evicted_total", "counter",
+                "Signal keys evicted at agent.max_signal_keys (least recently updated first).");
+      w->Sample("calprobe_signal_keys_evicted_total", {}, {}, static_cast<double>(st.keys_evicted));
+    }
     w->Family("calprobe_http_requests_in_flight", "gauge", "HTTP transfers in flight.");
     w->Sample("calprobe_http_requests_in_flight", {}, {}, static_cast<double>(http->InFlight()));
   });

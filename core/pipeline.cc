@@ -1,15 +1,24 @@
 #include "core/pipeline.h"
 
 #include "core/config/config_node.h"
+#include "core/signals/topk.h"
 
 namespace calprobe::core {
 
-const std::string& LabelLimiter::Map(const std::string& value) {
-  auto it = kept_.find(value);
-  if (it != kept_.end()) return it->first;
-  if (kept_.size() < limit_) return kept_.emplace(value, true).first->first;
-  ++overflowed_;
-  return other_;
+LabelLimiter::LabelLimiter(size_t k)
+    : k_(k), top_(std::make_unique<signals::TopK>(signals::TopK::Options{k, 0, "other"})) {}
+LabelLimiter::~LabelLimiter() = default;
+
+std::string_view LabelLimiter::Map(const std::string& value) {
+  if (value.empty()) return value;
+  top_->Observe(value);
+  if (admitted_.count(value)) return value;
+  // Until K values exist there is nothing to rank: admit directly.
+  if (admitted_.size() < k_ || (admitted_.size() < 2 * k_ && top_->Contains(value))) {
+    admitted_.insert(value);
+    return value;
+  }
+  return top_->other();
 }
 
 EventPipeline::EventPipeline(const Catalog& catalog, const Clock& clock, MetricsRegistry& metrics,
@@ -61,9 +70,9 @@ Status EventPipeline::Emit(Event e) {
                                 origin + "\""));
   }
   ++accepted_;
-  events_total_.Inc({e.name, providers_.Map(e.labels.Get(Label::kProvider)),
-                     roles_.Map(e.labels.Get(Label::kRole)),
-                     regions_.Map(e.labels.Get(Label::kRegion)), origin});
+  events_total_.Inc({e.name, std::string(providers_.Map(e.labels.Get(Label::kProvider))),
+                     std::string(roles_.Map(e.labels.Get(Label::kRole))),
+                     std::string(regions_.Map(e.labels.Get(Label::kRegion))), origin});
   for (auto& fn : subscribers_) fn(e);
   return Status::Ok();
 }

@@ -7,6 +7,8 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,26 +19,34 @@
 
 namespace calprobe::core {
 
+namespace signals {
+class TopK;
+}
+
 struct PipelineOptions {
   Duration max_lateness = std::chrono::minutes(10);
   Duration max_future_skew = std::chrono::minutes(2);
   size_t label_value_limit = 500;  // distinct values per label in exported series
 };
 
-// Keeps the set of exported values of one label bounded: the first `limit`
-// distinct values seen keep their name, later ones become "other".
+// Keeps the exported values of one label bounded (top-K + "other"): a value
+// gets its own series once it is among the K heaviest (Space-Saving, see
+// core/signals/topk.h) and keeps it afterwards, so every exported counter
+// stays monotonic and the sum over all series stays exact; everything else
+// is counted under "other". At most 2K values are ever admitted.
 // (Exact per-key state lives in signals; this only protects Prometheus.)
 class LabelLimiter {
  public:
-  explicit LabelLimiter(size_t limit) : limit_(limit) {}
-  const std::string& Map(const std::string& value);
-  size_t overflowed() const { return overflowed_; }
+  explicit LabelLimiter(size_t k);
+  ~LabelLimiter();
+  // Returns the value to export for `value`: itself or "other".
+  std::string_view Map(const std::string& value);
+  size_t admitted() const { return admitted_.size(); }
 
  private:
-  size_t limit_;
-  std::map<std::string, bool, std::less<>> kept_;
-  size_t overflowed_ = 0;
-  const std::string other_ = "other";
+  size_t k_;
+  std::unique_ptr<signals::TopK> top_;
+  std::set<std::string, std::less<>> admitted_;
 };
 
 class EventPipeline final : public EventSink {
