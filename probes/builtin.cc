@@ -1,5 +1,6 @@
 #include "probes/builtin.h"
 
+#include "probes/feasibility/feasibility_probe.h"
 #include "probes/http/http_probe.h"
 #include "probes/ics/ics_probe.h"
 
@@ -7,6 +8,7 @@ namespace calprobe::probes {
 
 void RegisterBuiltinProbes(core::ProbeRegistry& registry) {
   (void)registry.Register(http::NewFactory());
+  (void)registry.Register(feasibility::NewFactory());
   (void)registry.Register(ics::NewFactory());
 }
 
