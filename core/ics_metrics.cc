@@ -19,6 +19,7 @@ struct SourceInfo {
   double last_success = 0;  // 0: never
   double retry_tier = 0;
   double payload_bytes = 0;
+  double refresh_interval = 0;  // the feed's REFRESH-INTERVAL / X-PUBLISHED-TTL; 0 = none
   bool failing = false;
 };
 
@@ -30,13 +31,16 @@ struct ProviderCounters {
 
 // Aggregate of several sources rendered as one series.
 struct Agg {
-  double sources = 0, failing = 0, max_tier = 0, bytes = 0;
+  double sources = 0, failing = 0, max_tier = 0, bytes = 0, refresh = 0;
   double oldest_poll = 0, oldest_success = 0;  // 0: none
   void Add(const SourceInfo& s) {
     sources += 1;
     failing += s.failing ? 1 : 0;
     max_tier = std::max(max_tier, s.retry_tier);
     bytes += s.payload_bytes;
+    if (s.refresh_interval > 0 && (refresh == 0 || s.refresh_interval < refresh)) {
+      refresh = s.refresh_interval;
+    }
     if (oldest_poll == 0 || s.last_poll < oldest_poll) oldest_poll = s.last_poll;
     if (s.last_success > 0 && (oldest_success == 0 || s.last_success < oldest_success)) {
       oldest_success = s.last_success;
@@ -113,6 +117,7 @@ void IcsMetrics::OnEvent(const Event& e) {
   if (auto bytes = e.Number("payload_bytes"); bytes && !e.Bool("etag_matched").value_or(false)) {
     s.payload_bytes = *bytes;
   }
+  if (auto refresh = e.Number("refresh_interval_seconds")) s.refresh_interval = *refresh;
 }
 
 void IcsMetrics::Render(MetricsWriter* w, double backlog, double limit) const {
@@ -149,6 +154,9 @@ void IcsMetrics::Render(MetricsWriter* w, double backlog, double limit) const {
          [](const Agg& a) { return a.max_tier; }, false);
   family("calprobe_ics_payload_bytes", "gauge", "Body size of the last full (200) download.",
          [](const Agg& a) { return a.bytes; }, false);
+  family("calprobe_ics_feed_refresh_interval_seconds", "gauge",
+         "The feed's own REFRESH-INTERVAL / X-PUBLISHED-TTL, when it declares one.",
+         [](const Agg& a) { return a.refresh; }, true);
 
   auto provider_family = [&](std::string_view name, std::string_view help, auto value,
                              bool skip_zero) {

@@ -8,7 +8,8 @@
 //   src_id="other": oldest timestamps, highest tier, summed bytes):
 //     calprobe_ics_last_poll_timestamp_seconds{origin,provider,src_id}
 //     calprobe_ics_last_success_timestamp_seconds{…}   (absent until a success)
-//     calprobe_ics_retry_tier{…}, calprobe_ics_payload_bytes{…}
+//     calprobe_ics_retry_tier{…}, calprobe_ics_payload_bytes{…},
+//     calprobe_ics_feed_refresh_interval_seconds{…} (when the feed declares one)
 //   per provider (always; provider bounded like calprobe_events_total):
 //     calprobe_ics_provider_sources, _failing_sources, _max_retry_tier,
 //     _oldest_poll_timestamp_seconds, _oldest_success_timestamp_seconds,

@@ -34,7 +34,9 @@ std::string Render(const IcsMetrics& m) {
 
 TEST(IcsMetrics, PerSourceAndPerProviderSeries) {
   IcsMetrics m({});
-  m.OnEvent(Poll(true, "a", "p1", 100));
+  Event first = Poll(true, "a", "p1", 100);
+  first.With("refresh_interval_seconds", int64_t{3600});
+  m.OnEvent(first);
   m.OnEvent(Poll(true, "a", "p1", 160, 0, true));
   m.OnEvent(Poll(false, "b", "p1", 150, 2));
   std::string out = Render(m);
@@ -52,6 +54,7 @@ TEST(IcsMetrics, PerSourceAndPerProviderSeries) {
   has("calprobe_ics_poll_errors_total{origin=\"synthetic\",provider=\"p1\",code=\"http.server_error\"} 1");
   has("calprobe_ics_delta_events_total{origin=\"synthetic\",provider=\"p1\",kind=\"added\"} 6");
   has("calprobe_ics_backlog 3");
+  has("calprobe_ics_feed_refresh_interval_seconds{origin=\"synthetic\",provider=\"p1\",src_id=\"a\"} 3600");
   has("calprobe_ics_concurrency_limit 64");
   // b never succeeded: no last-success series for it.
   EXPECT_EQ(out.find("calprobe_ics_last_success_timestamp_seconds{origin=\"synthetic\",provider=\"p1\","
