@@ -2,6 +2,7 @@
 
 #include "sandbox/routes.h"
 
+#include <algorithm>
 #include <ctime>
 #include <sstream>
 
@@ -87,6 +88,12 @@ std::optional<core::TimePoint> Instant(const std::string& v, const std::string& 
     return std::nullopt;
   }
   auto t = core::ParseRfc3339(v);
+  if (!t && v.find(' ') != std::string::npos) {
+    // An unencoded "+01:00" in a query string arrives as " 01:00".
+    std::string fixed = v;
+    std::replace(fixed.begin(), fixed.end(), ' ', '+');
+    t = core::ParseRfc3339(fixed);
+  }
   if (!t) *err = Error(400, name + ": expected an RFC 3339 time with offset, got \"" + v + "\"", name);
   return t;
 }

@@ -54,6 +54,10 @@ TEST_F(RouterTest, FeasibilityJsonUsesProviderOffsets) {
   EXPECT_EQ(j["cache"], "miss");
   EXPECT_EQ(J(Call("GET", kMonday))["cache"], "hit");
   EXPECT_EQ(Header(r, "Date"), "Mon, 15 Mar 2027 10:00:00 GMT");
+  // An unencoded '+' in an offset (decoded as a space) is still understood.
+  auto berlin = Call("GET", "/api/providers/b/feasibility?from=2027-03-16T00:00:00+01:00&to=2027-03-17T00:00:00+01:00");
+  ASSERT_EQ(berlin.status, 200) << berlin.body;
+  EXPECT_EQ(J(berlin)["slots"][0]["start"], "2027-03-16T08:00:00+01:00");
 }
 
 TEST_F(RouterTest, BadParametersGet400NamingThem) {
