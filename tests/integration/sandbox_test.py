@@ -10,6 +10,7 @@ agent (calprobe_events_total in its /metrics).
 import json
 import os
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -194,6 +195,19 @@ class SandboxTest(TempDirTestCase):
         self.sb.feasibility()
         self.assertGreaterEqual(time.monotonic() - t0, 0.4)
         self.sb.fault("ok")
+        # latency sleeps in one worker thread: concurrent requests are not serialised
+        self.sb.fault("latency", params={"ms": 600})
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(self.sb.call("GET", "/api/providers")[0]))
+                   for _ in range(3)]
+        t0 = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        self.assertEqual(results, [200, 200, 200])
+        self.assertLess(time.monotonic() - t0, 1.5)
+        self.sb.fault("ok")
         # errors: half of the requests fail
         self.sb.fault("errors", params={"rate": 0.5})
         codes = [self.sb.call("GET", "/api/providers")[0] for _ in range(10)]
@@ -347,12 +361,23 @@ targets: []
         self.assertEqual(stats["events"]["dropped"], 0)
         self.assertNotIn(INGEST_TOKEN, sb.proc.output())
 
-        # Agent down: the flush fails, the batch goes back to the bounded queue.
+        # Agent down: the flush fails, the batch goes back to the bounded queue
+        # and is delivered once an agent listens on the same address again.
         agent.stop()
         sb.feasibility(frm="2030-01-08T00:00:00-05:00", to="2030-01-09T00:00:00-05:00")
         wait_until(lambda: sb.call("GET", "/admin/stats")[2]["events"]["failed_flushes"] >= 1,
                    timeout=10, what="a failed flush while the agent is down")
         self.assertTrue(sb.proc.alive())
+        self.assertGreaterEqual(sb.call("GET", "/admin/stats")[2]["events"]["queued"], 2)
+        again = self.track(Proc([CALPROBE, "run", "--config", agent.config_path,
+                                 "--listen", f"127.0.0.1:{agent.port}"],
+                                os.path.join(self.tmp, "agent2.log"), env=agent_port_env))
+        wait_http_ok(agent.url("/readyz"), timeout=20)
+        wait_until(lambda: metric_value(agent.metrics(), "calprobe_events_total",
+                                        event="cal.feasible.generated") == 1,
+                   timeout=15, what="the queued events to reach the restarted agent")
+        self.assertEqual(sb.call("GET", "/admin/stats")[2]["events"]["dropped"], 0)
+        self.assertTrue(again.alive())
 
 
 if __name__ == "__main__":
