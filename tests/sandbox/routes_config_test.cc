@@ -137,6 +137,20 @@ TEST_F(RouterTest, LatencyAndErrorFaultsApplyToApiNotAdmin) {
   EXPECT_EQ(J(Call("POST", "/admin/faults", R"({"fault":"latency","provider_id":"zz"})"))["param"], "provider_id");
 }
 
+TEST_F(RouterTest, ApiTokenGuardsApiButNotFeedsOrAdmin) {
+  config->api_token = "api-token-for-tests";
+  EXPECT_EQ(Call("GET", "/api/providers").status, 401);
+  core::AdminRequest r;
+  r.method = "GET";
+  r.path = "/api/providers";
+  r.authorization = "Bearer api-token-for-tests";
+  EXPECT_EQ(router->Handle(r).status, 200);
+  r.authorization = "Bearer api-token-for-test";
+  EXPECT_EQ(router->Handle(r).status, 401);
+  EXPECT_EQ(Call("GET", "/feeds/p.ics?token=feedtoken-0123456789").status, 200);
+  EXPECT_EQ(Call("GET", "/admin/stats").status, 200);
+}
+
 TEST_F(RouterTest, ClockEndpointMovesNowAndDateHeader) {
   auto r = Call("POST", "/admin/clock", R"({"now":"2027-11-07T05:30:00Z"})");
   ASSERT_EQ(r.status, 200) << r.body;
