@@ -6,12 +6,47 @@ namespace calprobe::probes::feasibility {
 
 namespace oracle = calendar::oracle;
 
+namespace {
+
+// The oracle labels any block of extra slots that each equal an expected slot
+// moved by the DST delta `dst_shift`, before looking for a removal reason. A
+// slot that overlaps an exception, a busy event or a hold, or starts before
+// the lead-time cutoff, has a concrete explanation: prefer it, and drop the
+// remaining dst_shift labels when fewer than a block are left.
+void PreferConcreteClasses(const oracle::ProviderTruth& truth, const oracle::Span& window,
+                           core::TimePoint now, int min_block, oracle::Comparison* c) {
+  auto reclassify = [&](oracle::ExtraSlot& e, bool only_concrete) {
+    oracle::Classification k = oracle::ClassifySlot(truth, window, now, e.slot);
+    const bool concrete = k.cls == oracle::SlotClass::kInsideException ||
+                          k.cls == oracle::SlotClass::kBusyOverlap ||
+                          k.cls == oracle::SlotClass::kHeld || k.cls == oracle::SlotClass::kLeadTime;
+    if (only_concrete && !concrete) return false;
+    --c->counts[static_cast<int>(oracle::SlotClass::kDstShift)];
+    ++c->counts[static_cast<int>(k.cls)];
+    e.cls = k.cls;
+    e.detail = std::move(k.detail);
+    return true;
+  };
+  int left = 0;
+  for (auto& e : c->extra) {
+    if (e.cls == oracle::SlotClass::kDstShift && !reclassify(e, true)) ++left;
+  }
+  if (left > 0 && left < min_block) {
+    for (auto& e : c->extra) {
+      if (e.cls == oracle::SlotClass::kDstShift) reclassify(e, false);
+    }
+  }
+}
+
+}  // namespace
+
 Verdict Judge(const oracle::ProviderTruth& truth, const oracle::Span& window, core::TimePoint now,
               const MappedResponse& response, const JudgeOptions& options) {
   Verdict v;
   oracle::CompareOptions co;
   co.lead_time_tolerance = options.skew_tolerance;
   v.comparison = oracle::CompareSlots(truth, window, now, response.slots, co);
+  PreferConcreteClasses(truth, window, now, co.min_dst_shift_block, &v.comparison);
   const auto& expected = v.comparison.expected;
   const size_t returned = response.slots.size();
   std::optional<oracle::TimePoint> judged_until;  // missing slots after this are not judged
@@ -103,7 +138,7 @@ nlohmann::json VerdictDetails(const Verdict& v, const JudgeOptions& options) {
                         {"expected", v.expect_truncated},
                         {"ok", v.truncation_errors == 0}}}};
   if (v.truncation_errors) d["truncation"]["message"] = v.truncation_message;
-  if (c.dst_shift) {
+  if (c.dst_shift && c.count(oracle::SlotClass::kDstShift) > 0) {
     d["dst_shift_seconds"] = static_cast<int64_t>(c.dst_shift->delta.count());
   }
   return d;

@@ -22,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Agent, Proc, TempDirTestCase, free_port, get, http, metric_value, wait_until  # noqa: E402
+from harness import Agent, Proc, TempDirTestCase, free_port, get, metric_value, wait_until  # noqa: E402
 
 # --- busy calendar shared by the sandbox and the probe ------------------------
 
@@ -119,7 +119,7 @@ providers:
         return status == 200 and all(s["loaded"] for s in json.loads(body)["busy_sources"])
 
     def post(self, path, obj):
-        status, _, body = http("POST", self.url(path), body=json.dumps(obj).encode(),
+        status, _, body = harness.http("POST", self.url(path), body=json.dumps(obj).encode(),
                                headers={"Content-Type": "application/json"})
         assert status in (200, 201), (path, status, body)
         return json.loads(body) if body else None
@@ -273,14 +273,18 @@ class FaultMatrixTest(FeasibilityTestBase):
         self.assertTrue(healthy["success"], healthy)
         self.assertEqual(healthy["details"]["expected"], healthy["details"]["slot_count"])
 
+        def counts(o):
+            return o["details"].get("counts", {}) if o["reason"] == "mismatch" else None
+
         matrix = [
-            ("slots_missing", {}, lambda o: o["reason"] == "mismatch" and o["details"]["missing"] > 0),
-            ("slots_extra_in_exception", {},
-             lambda o: o["reason"] == "mismatch" and o["details"]["counts"].get("inside_exception", 0) > 0),
-            ("dst_shift", {}, lambda o: o["reason"] == "mismatch" and o["details"]["counts"].get("dst_shift", 0) > 0),
-            ("lead_time_ignored", {},
-             lambda o: o["reason"] == "mismatch" and o["details"]["counts"].get("lead_time", 0) > 0),
-            ("hold_not_hidden", {}, lambda o: o["reason"] == "mismatch" and o["details"]["counts"].get("held", 0) > 0),
+            ("slots_missing", {},
+             lambda o: o["reason"] == "mismatch" and o["details"]["missing"] > 0 and o["details"]["extra"] == 0),
+            # 13:00-15:00 EDT on Tuesday: four 30-minute slots.
+            ("slots_extra_in_exception", {}, lambda o: counts(o) == {"inside_exception": 4}),
+            ("dst_shift", {}, lambda o: (counts(o) or {}).get("dst_shift", 0) >= 2),
+            # Frozen at 09:00 EST with a 2 h lead time: 09:00-10:30 come back.
+            ("lead_time_ignored", {}, lambda o: counts(o) == {"lead_time": 4}),
+            ("hold_not_hidden", {}, lambda o: counts(o) == {"held": 1}),
             ("errors", {"status": 503}, lambda o: o["reason"] == "assertion" and o["http_status"] == 503),
             ("latency", {"ms": 1300},
              lambda o: o["reason"] == "latency" and o["details"]["duration_ms"] > 1000),

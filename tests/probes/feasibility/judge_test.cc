@@ -108,5 +108,25 @@ TEST(JudgeTest, LeadTimeToleranceLeavesSkewedSlotsUnjudged) {
   EXPECT_EQ(v.Summary(), "0 missing, 1 extra (lead_time 1)");
 }
 
+TEST(JudgeTest, ConcreteReasonBeatsAccidentalDstShift) {
+  // Exceptions on Monday and Tuesday 10:00-12:00 EDT; the system ignores
+  // them. Each 10:00 slot equals the expected 09:00 moved by the DST delta,
+  // which the oracle alone would call dst_shift.
+  oracle::ProviderTruth t;
+  t.timezone = "America/New_York";
+  t.rules = {{oracle::kWeekdays, 9 * 60, 12 * 60}};
+  t.slot_minutes = 60;
+  t.granularity_minutes = 60;
+  t.blocked = {{T("2027-03-15T14:00:00Z"), T("2027-03-15T16:00:00Z")},
+               {T("2027-03-16T14:00:00Z"), T("2027-03-16T16:00:00Z")}};
+  const oracle::Span days{T("2027-03-15T04:00:00Z"), T("2027-03-17T04:00:00Z")};
+  auto v = Judge(t, days, kNow,
+                 Slots({"2027-03-15T13:00:00Z", "2027-03-15T14:00:00Z", "2027-03-15T15:00:00Z",
+                        "2027-03-16T13:00:00Z", "2027-03-16T14:00:00Z", "2027-03-16T15:00:00Z"}),
+                 {});
+  EXPECT_EQ(v.Summary(), "0 missing, 4 extra (inside_exception 4)");
+  EXPECT_FALSE(VerdictDetails(v, {}).contains("dst_shift_seconds"));
+}
+
 }  // namespace
 }  // namespace calprobe::probes::feasibility
