@@ -311,6 +311,36 @@ class FaultMatrixTest(FeasibilityTestBase):
         self.assertEqual(held[0]["start"], HOLD[0])
 
 
+class BadTruthConfigTest(TempDirTestCase):
+    def test_validate_config_names_the_path_of_bad_truth(self):
+        cfg = os.path.join(self.tmp, "bad.yaml")
+        with open(cfg, "w") as f:
+            f.write("""targets:
+  - name: ok
+    probe: feasibility
+    feasibility:
+      provider_id: p1
+      request: {url: "http://127.0.0.1:1/f?from={{from}}&to={{to}}"}
+      truth:
+        timezone: America/New_Yrok
+        rules:
+          - {weekdays: mon-fri, start: "09:00", end: "17:00"}
+          - {weekdays: sat, start: "17:00", end: "09:00"}
+          - {weekdays: fri, start: "16:00", end: "18:00"}
+""")
+        import subprocess
+        r = subprocess.run([harness.CALPROBE, "validate-config", cfg], capture_output=True,
+                           text=True, timeout=30)
+        out = r.stdout + r.stderr
+        self.assertEqual(r.returncode, 2, out)
+        self.assertIn(f"{cfg}:8:19: targets[0].feasibility.truth.timezone: unknown time zone "
+                      '"America/New_Yrok"', out)
+        self.assertIn(f"{cfg}:11:50: targets[0].feasibility.truth.rules[1].end: end 09:00 is not "
+                      "after start 17:00", out)
+        self.assertIn(f"{cfg}:12:13: targets[0].feasibility.truth.rules[2]: overlaps "
+                      "targets[0].feasibility.truth.rules[0] on Friday", out)
+
+
 # --- a second API: one POST endpoint, GraphQL-style names ----------------------
 
 GQL_TOKEN = "gql-secret-token-123"
