@@ -242,7 +242,10 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
   a.pipeline->Subscribe([&a](const Event& e) { (void)a.signals->Record(e); });
   a.scheduler = std::make_unique<Scheduler>(
       a.io, [&a](size_t i, TimePoint at, std::function<void()> fin) { a.StartRun(i, at, std::move(fin)); });
-  InstallIcsMetrics(a.metrics, *a.pipeline, *a.scheduler, {static_cast<size_t>(a.config.agent.export_top_k), static_cast<size_t>(a.config.agent.export_top_k), static_cast<size_t>(a.config.agent.max_signal_keys)});
+  InstallIcsMetrics(a.metrics, *a.pipeline, *a.scheduler,
+                    {static_cast<size_t>(a.config.agent.export_top_k),
+                     static_cast<size_t>(a.config.agent.export_top_k),
+                     static_cast<size_t>(a.config.agent.max_signal_keys)});
   a.admin = std::make_unique<AdminServer>(a.io, a.config.agent.ingest_max_body_bytes);
   a.RegisterRoutes();
   if (Status s = a.admin->Listen(a.config.agent.listen); !s.ok()) return s;

@@ -28,9 +28,11 @@ namespace calprobe::core {
 class CurlHttpClient;
 
 struct TargetState {
-  TargetConfig config;
+  TargetConfig config;  // labels moved into info
   TargetInfo info;
-  nlohmann::json last;  // last result (null until the first run or a restored one)
+  // Last result as compact JSON text (empty until the first run or a restored
+  // one). Text, not a json tree: thousands of targets, a few hundred bytes each.
+  std::string last;
 };
 
 struct AgentMetrics {
@@ -83,7 +85,7 @@ struct AgentState {
   std::string listen_override, region_override;
   std::map<std::string, FileTargets> file_targets;
   std::vector<std::shared_ptr<TargetState>> targets;
-  std::map<std::string, nlohmann::json> restored;  // last results loaded at start
+  std::map<std::string, std::string> restored;  // last results loaded at start
   std::set<std::string> dirty;                     // results not yet persisted
   bool ready = false;
 };

@@ -71,7 +71,8 @@ void AgentState::RegisterRoutes() {
                      {"interval_seconds", t->config.interval.count() / 1000.0},
                      {"timeout_seconds", t->config.timeout.count() / 1000.0},
                      {"labels", labels},
-                     {"last", t->last}});
+                     {"last", t->last.empty() ? nlohmann::json()
+                                              : nlohmann::json::parse(t->last, nullptr, false)}});
     }
     return AdminResponse::Json(200, Secrets::Redact(out.dump(2)) + "\n");
   });

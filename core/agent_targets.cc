@@ -91,20 +91,21 @@ void AgentState::RecordOutcome(TargetState& t, TimePoint start, TimePoint end, P
   if (Status s = pipeline->Emit(std::move(e)); !s.ok()) {
     Log(LogLevel::kWarn, "probe result event rejected").Kv("error", s.message());
   }
-  t.last = {{"time", FormatRfc3339(end)},
-            {"success", o.success},
-            {"reason", o.reason},
-            {"message", o.message},
-            {"duration_seconds", seconds},
-            {"http_status", o.http_status},
-            {"details", std::move(o.details)}};
-  dirty.insert(t.config.name);
   if (!o.success) {
     Log(LogLevel::kDebug, "probe failed")
         .Kv("target", t.config.name)
-        .Kv("reason", t.last["reason"].get<std::string>())
-        .Kv("message", t.last["message"].get<std::string>());
+        .Kv("reason", o.reason)
+        .Kv("message", o.message);
   }
+  nlohmann::json last = {{"time", FormatRfc3339(end)},
+                         {"success", o.success},
+                         {"reason", std::move(o.reason)},
+                         {"message", std::move(o.message)},
+                         {"duration_seconds", seconds},
+                         {"http_status", o.http_status},
+                         {"details", std::move(o.details)}};
+  t.last = last.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  dirty.insert(t.config.name);
 }
 
 void AgentState::FlushResults() {
@@ -115,8 +116,8 @@ void AgentState::FlushResults() {
   for (const auto& t : targets) by_name[t->config.name] = t.get();
   for (const auto& name : dirty) {
     auto it = by_name.find(name);
-    if (it != by_name.end() && !it->second->last.is_null()) {
-      batch.emplace_back(name, it->second->last.dump());
+    if (it != by_name.end() && !it->second->last.empty()) {
+      batch.emplace_back(name, it->second->last);
     }
   }
   if (Status s = store->PutTargetResults(batch); !s.ok()) {
@@ -133,8 +134,7 @@ void AgentState::LoadPersistedResults() {
     return;
   }
   for (const auto& [name, text] : r.value()) {
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_discarded()) restored[name] = std::move(j);
+    if (nlohmann::json::accept(text)) restored[name] = text;
   }
 }
 
@@ -210,7 +210,7 @@ void AgentState::ApplyTargets() {
     }
     tc.labels.Set(Label::kRegion, config.agent.region);
     ts->config = std::move(tc);
-    ts->info = {ts->config.name, ts->config.probe_type, ts->config.labels};
+    ts->info = {ts->config.name, ts->config.probe_type, std::move(ts->config.labels)};
     entries.push_back({ts->config.name, ts->config.probe_type, ts->config.interval});
     next.push_back(std::move(ts));
   }

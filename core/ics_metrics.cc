@@ -112,8 +112,10 @@ void IcsMetrics::OnEvent(const Event& e) {
   s.last_poll = std::max(s.last_poll, t);
   if (ok) s.last_success = std::max(s.last_success, t);
   s.failing = !ok;
-  if (auto tier = e.Number("retry_tier")) s.retry_tier = *tier;
-  else if (ok) s.retry_tier = 0;
+  if (auto tier = e.Number("retry_tier"))
+    s.retry_tier = *tier;
+  else if (ok)
+    s.retry_tier = 0;
   if (auto bytes = e.Number("payload_bytes"); bytes && !e.Bool("etag_matched").value_or(false)) {
     s.payload_bytes = *bytes;
   }
@@ -134,8 +136,8 @@ void IcsMetrics::Render(MetricsWriter* w, double backlog, double limit) const {
     rows[{key.first, provider, own ? key.second : "other"}].Add(s);
     per_provider[{key.first, provider}].Add(s);
   }
-  auto family = [&](std::string_view name, std::string_view type, std::string_view help,
-                    auto value, bool skip_zero) {
+  auto family = [&](std::string_view name, std::string_view type, std::string_view help, auto value,
+                    bool skip_zero) {
     w->Family(name, type, help);
     for (const auto& [k, a] : rows) {
       double v = value(a);
@@ -143,20 +145,25 @@ void IcsMetrics::Render(MetricsWriter* w, double backlog, double limit) const {
       w->Sample(name, src_labels, {std::get<0>(k), std::get<1>(k), std::get<2>(k)}, v);
     }
   };
-  family("calprobe_ics_last_poll_timestamp_seconds", "gauge",
-         "Time of the last poll attempt per ICS source (staleness = time() - this).",
-         [](const Agg& a) { return a.oldest_poll; }, false);
-  family("calprobe_ics_last_success_timestamp_seconds", "gauge",
-         "Time of the last successful poll per ICS source.",
-         [](const Agg& a) { return a.oldest_success; }, true);
-  family("calprobe_ics_retry_tier", "gauge",
-         "Backoff tier per ICS source: 0 healthy, k after k consecutive errors.",
-         [](const Agg& a) { return a.max_tier; }, false);
-  family("calprobe_ics_payload_bytes", "gauge", "Body size of the last full (200) download.",
-         [](const Agg& a) { return a.bytes; }, false);
-  family("calprobe_ics_feed_refresh_interval_seconds", "gauge",
-         "The feed's own REFRESH-INTERVAL / X-PUBLISHED-TTL, when it declares one.",
-         [](const Agg& a) { return a.refresh; }, true);
+  family(
+      "calprobe_ics_last_poll_timestamp_seconds", "gauge",
+      "Time of the last poll attempt per ICS source (staleness = time() - this).",
+      [](const Agg& a) { return a.oldest_poll; }, false);
+  family(
+      "calprobe_ics_last_success_timestamp_seconds", "gauge",
+      "Time of the last successful poll per ICS source.",
+      [](const Agg& a) { return a.oldest_success; }, true);
+  family(
+      "calprobe_ics_retry_tier", "gauge",
+      "Backoff tier per ICS source: 0 healthy, k after k consecutive errors.",
+      [](const Agg& a) { return a.max_tier; }, false);
+  family(
+      "calprobe_ics_payload_bytes", "gauge", "Body size of the last full (200) download.",
+      [](const Agg& a) { return a.bytes; }, false);
+  family(
+      "calprobe_ics_feed_refresh_interval_seconds", "gauge",
+      "The feed's own REFRESH-INTERVAL / X-PUBLISHED-TTL, when it declares one.",
+      [](const Agg& a) { return a.refresh; }, true);
 
   auto provider_family = [&](std::string_view name, std::string_view help, auto value,
                              bool skip_zero) {
@@ -167,20 +174,24 @@ void IcsMetrics::Render(MetricsWriter* w, double backlog, double limit) const {
       w->Sample(name, prov_labels, {k.first, k.second}, v);
     }
   };
-  provider_family("calprobe_ics_provider_sources", "ICS sources seen per provider.",
-                  [](const Agg& a) { return a.sources; }, false);
-  provider_family("calprobe_ics_provider_failing_sources",
-                  "ICS sources per provider whose last poll failed.",
-                  [](const Agg& a) { return a.failing; }, false);
-  provider_family("calprobe_ics_provider_max_retry_tier",
-                  "Highest backoff tier among the provider's ICS sources.",
-                  [](const Agg& a) { return a.max_tier; }, false);
-  provider_family("calprobe_ics_provider_oldest_poll_timestamp_seconds",
-                  "Oldest last-poll time among the provider's ICS sources.",
-                  [](const Agg& a) { return a.oldest_poll; }, false);
-  provider_family("calprobe_ics_provider_oldest_success_timestamp_seconds",
-                  "Oldest last-success time among the provider's sources that ever succeeded.",
-                  [](const Agg& a) { return a.oldest_success; }, true);
+  provider_family(
+      "calprobe_ics_provider_sources", "ICS sources seen per provider.",
+      [](const Agg& a) { return a.sources; }, false);
+  provider_family(
+      "calprobe_ics_provider_failing_sources", "ICS sources per provider whose last poll failed.",
+      [](const Agg& a) { return a.failing; }, false);
+  provider_family(
+      "calprobe_ics_provider_max_retry_tier",
+      "Highest backoff tier among the provider's ICS sources.",
+      [](const Agg& a) { return a.max_tier; }, false);
+  provider_family(
+      "calprobe_ics_provider_oldest_poll_timestamp_seconds",
+      "Oldest last-poll time among the provider's ICS sources.",
+      [](const Agg& a) { return a.oldest_poll; }, false);
+  provider_family(
+      "calprobe_ics_provider_oldest_success_timestamp_seconds",
+      "Oldest last-success time among the provider's sources that ever succeeded.",
+      [](const Agg& a) { return a.oldest_success; }, true);
 
   // Counters per provider (provider names bounded; "other" sums the rest).
   std::map<OriginKey, ProviderCounters> counters;

@@ -32,9 +32,9 @@ class EventPipeline;
 class Scheduler;
 
 struct IcsMetricsOptions {
-  size_t src_id_limit = 500;     // exported src_id values (agent.export_top_k)
-  size_t provider_limit = 500;   // exported provider values
-  size_t max_sources = 200000;   // exact state kept (agent.max_signal_keys)
+  size_t src_id_limit = 500;    // exported src_id values (agent.export_top_k)
+  size_t provider_limit = 500;  // exported provider values
+  size_t max_sources = 200000;  // exact state kept (agent.max_signal_keys)
 };
 
 class IcsMetrics {

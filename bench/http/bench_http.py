@@ -137,7 +137,7 @@ def main():
         base = run_agent(tmp, [target_url], args.interval, 2, 3, 256, args.fresh_connection, "base")
         results["base_rss"] = base["rss"]
         urls = [f"{target_url}?t={i}" for i in range(args.targets)]
-        cp = run_agent(tmp, urls, args.interval, args.warmup, args.measure, 1024,
+        cp = run_agent(tmp, urls, args.interval, args.warmup, args.measure, 256,
                        args.fresh_connection, "calprobe")
         results["calprobe"] = cp
 

@@ -115,7 +115,6 @@ std::optional<TargetConfig> ReadTarget(const ConfigNode& t, const ProbeRegistry&
   tc.labels.Set(Label::kTarget, tc.name);
   tc.labels.Set(Label::kProbe, tc.probe_type);
   tc.labels.Set(Label::kOrigin, std::string(kOriginSynthetic));
-  tc.fingerprint = YAML::Dump(t.raw());
   return tc;
 }
 

@@ -26,7 +26,6 @@ struct TargetConfig {
   std::shared_ptr<Probe> probe;  // created and validated by the type's factory
   std::string file;              // where it was defined
   int line = 0;
-  std::string fingerprint;       // canonical text of its config; changes on edit
 };
 
 struct AgentSettings {

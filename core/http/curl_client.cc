@@ -204,6 +204,9 @@ TransportError Classify(CURLcode code, Transfer* t) {
 
 }  // namespace
 
+// Easy handles kept for reuse (each holds a receive buffer).
+constexpr size_t kMaxPooledHandles = 128;
+
 struct CurlHttpClient::Impl {
   explicit Impl(asio::io_context& io_context) : io(io_context), timer(io_context) {
     GlobalHttpInit();
@@ -212,7 +215,9 @@ struct CurlHttpClient::Impl {
     curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
     curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::OnTimer);
     curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
-    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 1024L);
+    // Idle connections kept for reuse. Each costs buffers in curl and a socket;
+    // beyond this the least recently used is closed.
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 256L);
   }
 
   ~Impl() {
@@ -373,7 +378,7 @@ struct CurlHttpClient::Impl {
   }
 
   void Recycle(CURL* easy) {
-    if (pool.size() < 512) {
+    if (pool.size() < kMaxPooledHandles) {
       curl_easy_reset(easy);
       pool.push_back(easy);
     } else {
