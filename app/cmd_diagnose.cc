@@ -75,7 +75,8 @@ int Diagnose(const DiagnoseArgs& a) {
     core::GlobalHttpInit();
     boost::asio::io_context io;
     core::CurlHttpClient http(io);
-    probes::ics::DiagnoseUrl(http, a.target, o, [&](probes::ics::Report r) { report = std::move(r); });
+    probes::ics::DiagnoseUrl(http, a.target, o,
+                             [&](probes::ics::Report r) { report = std::move(r); });
     io.run();
   } else {
     if (a.twice) {
@@ -119,7 +120,8 @@ void AddDiagnoseCommand(CLI::App& app, Action* action) {
   auto* json = cmd->add_flag("--json", a->json, "Print the report as JSON");
   auto* md = cmd->add_flag("--markdown", a->markdown, "Print the report as Markdown");
   json->excludes(md);
-  cmd->add_flag("--twice", a->twice, "Poll the URL a second time (conditionally) and report the delta");
+  cmd->add_flag("--twice", a->twice,
+                "Poll the URL a second time (conditionally) and report the delta");
   cmd->add_option("--timeout", a->timeout, "Time limit per request (default 30s)");
   cmd->add_option("--max-body", a->max_body, "Body size limit (default 32MiB)");
   cmd->add_option("--max-redirects", a->max_redirects, "Redirects to follow (default 5)")
@@ -127,9 +129,7 @@ void AddDiagnoseCommand(CLI::App& app, Action* action) {
   cmd->add_option("-H,--header", a->headers, "Extra request header \"Name: value\" (repeatable)");
   cmd->add_flag("--insecure", a->insecure, "Do not verify TLS certificates");
   cmd->add_option("--ca-file", a->ca_file, "Extra CA bundle (PEM)");
-  cmd->callback([a, action] {
-    *action = [a]() -> int { return Diagnose(*a); };
-  });
+  cmd->callback([a, action] { *action = [a]() -> int { return Diagnose(*a); }; });
 }
 
 }  // namespace calprobe::app

@@ -125,11 +125,12 @@ struct Run : std::enable_shared_from_this<Run> {
 
   void Finish() {
     // http.* findings first (line 0), then content findings by line.
-    std::stable_sort(rep.findings.begin(), rep.findings.end(), [](const Finding& a, const Finding& b) {
-      bool ha = a.code.rfind("http.", 0) == 0, hb = b.code.rfind("http.", 0) == 0;
-      if (ha != hb) return ha;
-      return a.line < b.line;
-    });
+    std::stable_sort(rep.findings.begin(), rep.findings.end(),
+                     [](const Finding& a, const Finding& b) {
+                       bool ha = a.code.rfind("http.", 0) == 0, hb = b.code.rfind("http.", 0) == 0;
+                       if (ha != hb) return ha;
+                       return a.line < b.line;
+                     });
     auto cb = std::move(done);
     cb(std::move(rep));
   }
@@ -139,7 +140,7 @@ struct Run : std::enable_shared_from_this<Run> {
 
 int Report::Count(Severity s) const {
   return static_cast<int>(std::count_if(findings.begin(), findings.end(),
-                                         [s](const Finding& f) { return f.severity == s; }));
+                                        [s](const Finding& f) { return f.severity == s; }));
 }
 
 Report DiagnoseBody(std::string source, std::string_view body, const DiagnoseOptions& o) {

@@ -37,7 +37,7 @@ struct DiagnoseOptions {
 
 // One HTTP exchange as the report tells it.
 struct HttpStory {
-  std::string url;  // requested (credentials redacted)
+  std::string url;           // requested (credentials redacted)
   bool conditional = false;  // sent If-None-Match / If-Modified-Since
   int status = 0;
   std::string error_code;  // http.* when the fetch failed, else empty
@@ -55,7 +55,7 @@ struct Report {
   std::string source;  // URL (redacted) or file path
   bool is_url = false;
   std::optional<HttpStory> first;
-  std::optional<HttpStory> second;       // the conditional / --twice request
+  std::optional<HttpStory> second;           // the conditional / --twice request
   std::optional<bool> conditional_honoured;  // known when validators were sent
   std::optional<calendar::Delta> delta;      // --twice and both bodies usable
   bool body_read = false;
@@ -63,7 +63,7 @@ struct Report {
   size_t component_count = 0;
   bool usable = false;
   std::optional<int64_t> refresh_interval_seconds;
-  std::vector<calendar::Finding> findings;  // http.* first, then content by line
+  std::vector<calendar::Finding> findings;              // http.* first, then content by line
   std::unordered_map<std::string, int> finding_counts;  // exact, per code
 
   int Count(calendar::Severity s) const;

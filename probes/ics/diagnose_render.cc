@@ -4,9 +4,8 @@
 #include <cctype>
 #include <cstdio>
 #include <map>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "probes/ics/diagnose.h"
 
@@ -89,8 +88,9 @@ std::vector<std::pair<std::string, std::string>> HttpRows(const Report& r) {
   }
   rows.emplace_back("timings", Timings(s.timings));
   if (!s.certificate_expiry.empty()) rows.emplace_back("certificate expires", s.certificate_expiry);
-  if (r.second) rows.emplace_back("second request", StatusLine(*r.second) +
-                                                        (r.second->conditional ? " (conditional)" : ""));
+  if (r.second)
+    rows.emplace_back("second request",
+                      StatusLine(*r.second) + (r.second->conditional ? " (conditional)" : ""));
   if (r.delta) {
     rows.emplace_back("delta", "+" + std::to_string(r.delta->added) + " added, -" +
                                    std::to_string(r.delta->removed) + " removed, ~" +
@@ -172,9 +172,12 @@ std::string RenderMarkdown(const Report& r) {
   auto cell = [](std::string s) {
     std::string out;
     for (char c : s) {
-      if (c == '|') out += "\\|";
-      else if (c == '\n') out += ' ';
-      else out.push_back(c);
+      if (c == '|')
+        out += "\\|";
+      else if (c == '\n')
+        out += ' ';
+      else
+        out.push_back(c);
     }
     return out;
   };
@@ -187,8 +190,9 @@ std::string RenderMarkdown(const Report& r) {
     out << "\n";
   }
   if (r.body_read) {
-    out << "### Calendar\n\n" << r.event_count << " events in " << r.component_count
-        << " components; " << (r.usable ? "usable" : "**not usable**") << ".\n\n";
+    out << "### Calendar\n\n"
+        << r.event_count << " events in " << r.component_count << " components; "
+        << (r.usable ? "usable" : "**not usable**") << ".\n\n";
   }
   if (!r.findings.empty()) {
     out << "### Findings\n\n| severity | line | code | what | how to fix |\n"
@@ -240,9 +244,8 @@ std::string RenderJson(const Report& r) {
   if (r.second) j["second_request"] = story(*r.second);
   if (r.conditional_honoured) j["conditional_get_honoured"] = *r.conditional_honoured;
   if (r.delta) {
-    j["delta"] = {{"added", r.delta->added},
-                  {"removed", r.delta->removed},
-                  {"changed", r.delta->changed}};
+    j["delta"] = {
+        {"added", r.delta->added}, {"removed", r.delta->removed}, {"changed", r.delta->changed}};
   }
   if (r.body_read) {
     j["calendar"] = {{"event_count", r.event_count},

@@ -90,12 +90,18 @@ std::string_view Trim(std::string_view s) {
 std::string_view StatusCode(int status) {
   if ((status >= 200 && status < 300) || status == 304) return {};
   switch (status) {
-    case 401: return "http.auth_required";
-    case 403: return "http.forbidden";
-    case 404: return "http.not_found";
-    case 410: return "http.gone";
-    case 429: return "http.rate_limited";
-    default: break;
+    case 401:
+      return "http.auth_required";
+    case 403:
+      return "http.forbidden";
+    case 404:
+      return "http.not_found";
+    case 410:
+      return "http.gone";
+    case 429:
+      return "http.rate_limited";
+    default:
+      break;
   }
   if (status >= 500) return "http.server_error";
   if (status >= 300 && status < 400) return "http.redirect_limit";
@@ -117,8 +123,8 @@ std::optional<Finding> FetchFinding(const core::HttpResponse& r) {
   if (!r.ok()) {
     std::string msg = r.error_message.empty() ? "the transfer failed" : r.error_message;
     if (r.error == core::TransportError::kRedirectLimit && !r.redirect_chain.empty()) {
-      msg += " after " + std::to_string(r.redirect_chain.size()) + " redirects (last: " +
-             r.redirect_chain.back() + ")";
+      msg += " after " + std::to_string(r.redirect_chain.size()) +
+             " redirects (last: " + r.redirect_chain.back() + ")";
     }
     return TransportFinding(core::TransportErrorCode(r.error), std::move(msg));
   }

@@ -52,18 +52,16 @@ class IcsProbe final : public core::Probe {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline() - now);
     req.timeout = std::max(left, std::chrono::milliseconds(1));
     // `done` keeps the run (and so `ctx` and this probe) alive until called.
-    ctx.http().Fetch(std::move(req), [this, &ctx, start = now,
-                                      done = std::move(done)](HttpResponse r) {
-      done(Finish(ctx, start, r));
-    });
+    ctx.http().Fetch(std::move(req), [this, &ctx, start = now, done = std::move(done)](
+                                         HttpResponse r) { done(Finish(ctx, start, r)); });
   }
 
  private:
   ProbeOutcome BackoffOutcome(core::TimePoint now) const {
     ProbeOutcome out;
     out.reason = "ics.backoff";
-    auto wait = std::chrono::duration_cast<std::chrono::seconds>(
-        FromUnixMs(state_.backoff_until_ms) - now);
+    auto wait =
+        std::chrono::duration_cast<std::chrono::seconds>(FromUnixMs(state_.backoff_until_ms) - now);
     out.message = "backing off after " + state_.last_error + " (retry tier " +
                   std::to_string(state_.tier) + "): no request until " +
                   core::FormatRfc3339(FromUnixMs(state_.backoff_until_ms)) + " (in " +

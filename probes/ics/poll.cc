@@ -15,7 +15,7 @@ int64_t UnixMs(core::TimePoint t) {
 
 // Codes that make Analysis.usable false (docs/diagnosis-codes.md "Usable or not").
 constexpr std::string_view kUnusableCodes[] = {
-    "content.not_ics",  "content.empty_body",          "content.truncated",
+    "content.not_ics",   "content.empty_body",          "content.truncated",
     "content.structure", "content.too_many_components", "content.excessive_nesting"};
 
 std::string UnusableCode(const calendar::Analysis& a) {
@@ -146,8 +146,8 @@ PollVerdict JudgePoll(const Options& o, const core::HttpResponse& r,
     v.new_snapshot = std::move(a.snapshot);
   }
   state->event_count = v.event_count;
-  v.message = std::to_string(v.event_count) + " events; +" + std::to_string(v.delta.added) +
-              " -" + std::to_string(v.delta.removed) + " ~" + std::to_string(v.delta.changed);
+  v.message = std::to_string(v.event_count) + " events; +" + std::to_string(v.delta.added) + " -" +
+              std::to_string(v.delta.removed) + " ~" + std::to_string(v.delta.changed);
   Succeed(&v, state, now);
   return v;
 }

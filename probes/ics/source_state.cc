@@ -1,7 +1,6 @@
 #include "probes/ics/source_state.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 namespace calprobe::probes::ics {

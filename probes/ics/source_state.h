@@ -23,7 +23,7 @@ inline constexpr std::string_view kStateNamespace = "ics.source";
 inline constexpr std::string_view kSnapshotNamespace = "ics.snapshot";
 
 struct SourceState {
-  std::string etag;           // validators of the stored snapshot's response
+  std::string etag;  // validators of the stored snapshot's response
   std::string last_modified;
   int tier = 0;                  // 0 healthy; k >= 1 after k consecutive errors (capped)
   int64_t backoff_until_ms = 0;  // unix ms; no network before this

@@ -3,9 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "probes/ics/fake_context.h"
 
@@ -106,12 +105,9 @@ TEST(IcsDiagnose, TwiceReportsDelta) {
 }
 
 TEST(IcsDiagnose, StatusesBecomeErrorFindings) {
-  const std::pair<int, std::string> cases[] = {{401, "http.auth_required"},
-                                               {403, "http.forbidden"},
-                                               {404, "http.not_found"},
-                                               {410, "http.gone"},
-                                               {429, "http.rate_limited"},
-                                               {502, "http.server_error"}};
+  const std::pair<int, std::string> cases[] = {
+      {401, "http.auth_required"}, {403, "http.forbidden"},    {404, "http.not_found"},
+      {410, "http.gone"},          {429, "http.rate_limited"}, {502, "http.server_error"}};
   for (const auto& [status, code] : cases) {
     FakeHttpClient http;
     http.responses.push_back(Status(status));

@@ -77,7 +77,8 @@ inline core::HttpResponse Feed(int n, const std::string& v = "1", const std::str
   for (int i = 0; i < n; ++i) {
     b += "BEGIN:VEVENT\r\nUID:ev-" + std::to_string(i) +
          "\r\nDTSTAMP:20990101T000000Z\r\nDTSTART:20990105T090000Z\r\nDTEND:20990105T100000Z\r\n"
-         "SUMMARY:e" + std::to_string(i) + (i == 0 ? " v" + v : "") + "\r\nEND:VEVENT\r\n";
+         "SUMMARY:e" +
+         std::to_string(i) + (i == 0 ? " v" + v : "") + "\r\nEND:VEVENT\r\n";
   }
   b += "END:VCALENDAR\r\n";
   r.body = std::move(b);

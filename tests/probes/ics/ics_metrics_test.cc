@@ -6,8 +6,8 @@
 namespace calprobe::core {
 namespace {
 
-Event Poll(bool ok, const std::string& src, const std::string& provider, double t,
-           int64_t tier = 0, bool matched = false) {
+Event Poll(bool ok, const std::string& src, const std::string& provider, double t, int64_t tier = 0,
+           bool matched = false) {
   Event e;
   e.name = ok ? "cal.ics.poll.ok" : "cal.ics.poll.error";
   e.time = std::chrono::system_clock::time_point(
@@ -43,23 +43,29 @@ TEST(IcsMetrics, PerSourceAndPerProviderSeries) {
   auto has = [&](const std::string& line) {
     EXPECT_NE(out.find(line + "\n"), std::string::npos) << line << "\n" << out;
   };
-  has("calprobe_ics_last_poll_timestamp_seconds{origin=\"synthetic\",provider=\"p1\",src_id=\"a\"} 160");
-  has("calprobe_ics_last_success_timestamp_seconds{origin=\"synthetic\",provider=\"p1\",src_id=\"a\"} 160");
+  has("calprobe_ics_last_poll_timestamp_seconds{origin=\"synthetic\",provider=\"p1\",src_id=\"a\"} "
+      "160");
+  has("calprobe_ics_last_success_timestamp_seconds{origin=\"synthetic\",provider=\"p1\",src_id="
+      "\"a\"} 160");
   has("calprobe_ics_retry_tier{origin=\"synthetic\",provider=\"p1\",src_id=\"b\"} 2");
   has("calprobe_ics_payload_bytes{origin=\"synthetic\",provider=\"p1\",src_id=\"a\"} 1000");
   has("calprobe_ics_provider_sources{origin=\"synthetic\",provider=\"p1\"} 2");
   has("calprobe_ics_provider_failing_sources{origin=\"synthetic\",provider=\"p1\"} 1");
-  has("calprobe_ics_provider_oldest_poll_timestamp_seconds{origin=\"synthetic\",provider=\"p1\"} 150");
+  has("calprobe_ics_provider_oldest_poll_timestamp_seconds{origin=\"synthetic\",provider=\"p1\"} "
+      "150");
   has("calprobe_ics_polls_total{origin=\"synthetic\",provider=\"p1\",result=\"not_modified\"} 1");
-  has("calprobe_ics_poll_errors_total{origin=\"synthetic\",provider=\"p1\",code=\"http.server_error\"} 1");
+  has("calprobe_ics_poll_errors_total{origin=\"synthetic\",provider=\"p1\",code=\"http.server_"
+      "error\"} 1");
   has("calprobe_ics_delta_events_total{origin=\"synthetic\",provider=\"p1\",kind=\"added\"} 6");
   has("calprobe_ics_backlog 3");
-  has("calprobe_ics_feed_refresh_interval_seconds{origin=\"synthetic\",provider=\"p1\",src_id=\"a\"} 3600");
+  has("calprobe_ics_feed_refresh_interval_seconds{origin=\"synthetic\",provider=\"p1\",src_id="
+      "\"a\"} 3600");
   has("calprobe_ics_concurrency_limit 64");
   // b never succeeded: no last-success series for it.
-  EXPECT_EQ(out.find("calprobe_ics_last_success_timestamp_seconds{origin=\"synthetic\",provider=\"p1\","
-                     "src_id=\"b\"}"),
-            std::string::npos);
+  EXPECT_EQ(
+      out.find("calprobe_ics_last_success_timestamp_seconds{origin=\"synthetic\",provider=\"p1\","
+               "src_id=\"b\"}"),
+      std::string::npos);
 }
 
 TEST(IcsMetrics, SrcIdCardinalityIsBoundedButProvidersStayExact) {
@@ -70,12 +76,15 @@ TEST(IcsMetrics, SrcIdCardinalityIsBoundedButProvidersStayExact) {
   m.OnEvent(Poll(false, "d", "p2", 120, 3));
   std::string out = Render(m);
   EXPECT_EQ(out.find("src_id=\"c\""), std::string::npos);
-  EXPECT_NE(out.find("calprobe_ics_last_poll_timestamp_seconds{origin=\"synthetic\",provider=\"p2\","
-                     "src_id=\"other\"} 90\n"),
-            std::string::npos)
+  EXPECT_NE(
+      out.find("calprobe_ics_last_poll_timestamp_seconds{origin=\"synthetic\",provider=\"p2\","
+               "src_id=\"other\"} 90\n"),
+      std::string::npos)
       << out;
-  EXPECT_NE(out.find("calprobe_ics_retry_tier{origin=\"synthetic\",provider=\"p2\",src_id=\"other\"} 3\n"),
-            std::string::npos);
+  EXPECT_NE(
+      out.find(
+          "calprobe_ics_retry_tier{origin=\"synthetic\",provider=\"p2\",src_id=\"other\"} 3\n"),
+      std::string::npos);
   EXPECT_NE(out.find("calprobe_ics_provider_sources{origin=\"synthetic\",provider=\"p2\"} 2\n"),
             std::string::npos);
   EXPECT_NE(out.find("calprobe_ics_sources_tracked 4\n"), std::string::npos);
@@ -88,8 +97,9 @@ TEST(IcsMetrics, ExactStateIsBoundedToo) {
   m.OnEvent(Poll(true, "c", "p1", 1));
   std::string out = Render(m);
   EXPECT_NE(out.find("calprobe_ics_untracked_polls_total 1\n"), std::string::npos) << out;
-  EXPECT_NE(out.find("calprobe_ics_polls_total{origin=\"synthetic\",provider=\"p1\",result=\"ok\"} 3\n"),
-            std::string::npos);
+  EXPECT_NE(
+      out.find("calprobe_ics_polls_total{origin=\"synthetic\",provider=\"p1\",result=\"ok\"} 3\n"),
+      std::string::npos);
 }
 
 TEST(IcsMetrics, IgnoresOtherEvents) {

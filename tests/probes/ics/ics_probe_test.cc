@@ -19,8 +19,8 @@ struct Made {
 Made Make(const std::string& yaml, const core::TargetInfo& info) {
   auto factory = NewFactory();
   core::ConfigErrors errors;
-  core::ConfigNode n(YAML::Load(yaml), std::make_shared<const std::string>("t.yaml"), "targets[0].ics",
-                     &errors);
+  core::ConfigNode n(YAML::Load(yaml), std::make_shared<const std::string>("t.yaml"),
+                     "targets[0].ics", &errors);
   Made m;
   m.probe = factory->Create(n, info);
   m.errors = errors.ToString();
@@ -154,11 +154,13 @@ TEST(IcsProbeConfig, RejectsBadOptionsWithPaths) {
   const std::pair<std::string, std::string> cases[] = {
       {"{}", "targets[0].ics: missing required key \"url\""},
       {"url: ftp://x/a.ics", "targets[0].ics.url: expected an http://, https:// or webcal:// URL"},
-      {"url: https://x\nmass_deletion_threshold: 1.5", "targets[0].ics.mass_deletion_threshold: "
-                                                       "expected a share in (0, 1]"},
+      {"url: https://x\nmass_deletion_threshold: 1.5",
+       "targets[0].ics.mass_deletion_threshold: "
+       "expected a share in (0, 1]"},
       {"url: https://x\nretry_tiers: []", "targets[0].ics.retry_tiers: expected a non-empty list"},
-      {"url: https://x\nretry_tiers: [5m, 1m]", "targets[0].ics.retry_tiers[1]: retry tiers must "
-                                                "not decrease"},
+      {"url: https://x\nretry_tiers: [5m, 1m]",
+       "targets[0].ics.retry_tiers[1]: retry tiers must "
+       "not decrease"},
       {"url: https://x\nbogus: 1", "targets[0].ics.bogus"},
   };
   for (const auto& [yaml, want] : cases) {

@@ -14,7 +14,8 @@ using testing::Status;
 class IcsPollTest : public ::testing::Test {
  protected:
   PollVerdict Poll(const core::HttpResponse& r) {
-    PollVerdict v = JudgePoll(o_, r, [this] { return stored_; }, now_, &state_);
+    PollVerdict v = JudgePoll(
+        o_, r, [this] { return stored_; }, now_, &state_);
     if (v.new_snapshot) stored_ = *v.new_snapshot;
     return v;
   }
