@@ -226,7 +226,7 @@ def section(rows, env, feeds_dir):
         "",
         "- command: `%s` (at commit `%s`, %s UTC)" % (
             env.get("BENCH_CMD", "bench/ics/run.sh"), commit,
-            dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")),
+            env.get("BENCH_DATE") or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")),
         "- machine: `nproc` = %s, %s, %s RAM, %s, kernel %s" % (
             m["nproc"], m["cpu"], m["mem"], m["os"], m["kernel"]),
         "- load average (1/5/15 min) before: %s, after: %s (shared machine)" % (
@@ -239,7 +239,7 @@ def section(rows, env, feeds_dir):
         "C++ tools and ical.js time %s runs per process (the first is the warm-up: JIT for "
         "ical.js, with `gc()` between runs), python-icalendar %s per process. "
         "MB/s = 10^6 bytes per second of wall time of the best run (ratios use it); "
-        "'MB/s by CPU time' uses the least on-CPU time of the working thread in a run "
+        "'MB/s by thread CPU' uses the least on-CPU time of the working thread in a run "
         "(`CLOCK_THREAD_CPUTIME_ID`, `time.thread_time()`, Node's main-thread schedstat; "
         "V8's helper threads are not counted, which favours ical.js); 'by process CPU' "
         "uses user + system time of all threads (JIT and GC helpers included: the cost "
@@ -255,6 +255,15 @@ def section(rows, env, feeds_dir):
         "RECURRENCE-ID overrides, attendees, UTF-8 text; the next poll bumps every DTSTAMP, "
         "changes 3 %, removes 1 % and adds 1 % of the events.",
     ]
+    try:
+        busy = float(env.get("BENCH_LOAD_BEFORE", "0").split()[0]) > 1.0
+    except ValueError:
+        busy = False
+    if busy:
+        lines.append(
+            "- **measured on a busy machine** (1-min load above 1 on %s cores): every tool "
+            "lost wall time to other work, unevenly; judge ratios on the CPU-time columns "
+            "as well, and re-run on a quiet machine for an acceptance verdict." % m["nproc"])
     lines += body
     lines.append("")
     return "\n".join(lines) + "\n", verdicts
