@@ -103,8 +103,8 @@ class FeasibilityProbe final : public core::Probe {
     core::ProbeContext& ctx = *run->ctx;
     const Options& o = *o_;
     const core::TimePoint now_estimate =
-        ctx.clock().Now() + (o.now_from == NowSource::kDateHeader ? state_->clock_offset
-                                                                   : core::Duration::zero());
+        ctx.clock().Now() +
+        (o.now_from == NowSource::kDateHeader ? state_->clock_offset : core::Duration::zero());
     const oracle::Span window = ComputeWindow(o.window, o.truth.truth.timezone, now_estimate);
     const std::string& tz = o.truth.truth.timezone;
     TemplateVars vars = {{"provider_id", o.provider_id},
@@ -125,7 +125,8 @@ class FeasibilityProbe final : public core::Probe {
     const Options& o = *o_;
     const double duration_ms = r.timings.total * 1000;
     nlohmann::json details = {
-        {"window", {{"from", oracle::FormatUtc(window.start)}, {"to", oracle::FormatUtc(window.end)}}},
+        {"window",
+         {{"from", oracle::FormatUtc(window.start)}, {"to", oracle::FormatUtc(window.end)}}},
         {"duration_ms", duration_ms},
         {"status", r.status}};
     if (!run->busy_warning.empty()) details["busy_ics_warning"] = run->busy_warning;
@@ -134,7 +135,8 @@ class FeasibilityProbe final : public core::Probe {
       for (auto& [key, value] : details.items()) out.details[key] = value;
       run->done(std::move(out));
     };
-    if (!r.ok()) return finish(Fail(std::string(core::TransportErrorCode(r.error)), r.error_message));
+    if (!r.ok())
+      return finish(Fail(std::string(core::TransportErrorCode(r.error)), r.error_message));
     const auto& want = o.request.expect_status;
     if (want.empty() ? (r.status < 200 || r.status > 299)
                      : std::find(want.begin(), want.end(), r.status) == want.end()) {

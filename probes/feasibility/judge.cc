@@ -17,9 +17,9 @@ void PreferConcreteClasses(const oracle::ProviderTruth& truth, const oracle::Spa
                            core::TimePoint now, int min_block, oracle::Comparison* c) {
   auto reclassify = [&](oracle::ExtraSlot& e, bool only_concrete) {
     oracle::Classification k = oracle::ClassifySlot(truth, window, now, e.slot);
-    const bool concrete = k.cls == oracle::SlotClass::kInsideException ||
-                          k.cls == oracle::SlotClass::kBusyOverlap ||
-                          k.cls == oracle::SlotClass::kHeld || k.cls == oracle::SlotClass::kLeadTime;
+    const bool concrete =
+        k.cls == oracle::SlotClass::kInsideException || k.cls == oracle::SlotClass::kBusyOverlap ||
+        k.cls == oracle::SlotClass::kHeld || k.cls == oracle::SlotClass::kLeadTime;
     if (only_concrete && !concrete) return false;
     --c->counts[static_cast<int>(oracle::SlotClass::kDstShift)];
     ++c->counts[static_cast<int>(k.cls)];
@@ -124,19 +124,20 @@ nlohmann::json VerdictDetails(const Verdict& v, const JudgeOptions& options) {
                      {"class", rows[i].cls},
                      {"detail", rows[i].detail}});
   }
-  nlohmann::json d = {{"expected", c.expected.size()},
-                      {"judged_expected", v.judged_expected},
-                      {"missing", v.missing()},
-                      {"extra", v.extra()},
-                      {"counts", counts},
-                      {"unjudged", c.unjudged},
-                      {"duplicates", c.duplicates},
-                      {"wrong_slots", wrong},
-                      {"wrong_slots_omitted", rows.size() > wrong.size() ? rows.size() - wrong.size() : 0},
-                      {"truncation",
-                       {{"limit", options.max_slots},
-                        {"expected", v.expect_truncated},
-                        {"ok", v.truncation_errors == 0}}}};
+  nlohmann::json d = {
+      {"expected", c.expected.size()},
+      {"judged_expected", v.judged_expected},
+      {"missing", v.missing()},
+      {"extra", v.extra()},
+      {"counts", counts},
+      {"unjudged", c.unjudged},
+      {"duplicates", c.duplicates},
+      {"wrong_slots", wrong},
+      {"wrong_slots_omitted", rows.size() > wrong.size() ? rows.size() - wrong.size() : 0},
+      {"truncation",
+       {{"limit", options.max_slots},
+        {"expected", v.expect_truncated},
+        {"ok", v.truncation_errors == 0}}}};
   if (v.truncation_errors) d["truncation"]["message"] = v.truncation_message;
   if (c.dst_shift && c.count(oracle::SlotClass::kDstShift) > 0) {
     d["dst_shift_seconds"] = static_cast<int64_t>(c.dst_shift->delta.count());

@@ -5,10 +5,9 @@
 // /api/v1/targets and carried by calprobe.feasibility.mismatch.
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "calendar/oracle/compare.h"
 #include "core/event.h"
@@ -24,7 +23,7 @@ struct JudgeOptions {
 
 struct Verdict {
   calendar::oracle::Comparison comparison;
-  int judged_expected = 0;   // expected slots the response had to contain
+  int judged_expected = 0;  // expected slots the response had to contain
   bool expect_truncated = false;
   int truncation_errors = 0;  // 0 or 1
   std::string truncation_message;

@@ -81,8 +81,10 @@ void ReadRequest(const ConfigNode& n, RequestSpec* r) {
   ConfigNode body = n["body"];
   if (body.IsMap() || body.IsSequence()) {
     auto t = JsonTemplate::Parse(ToJson(body));
-    if (!t.ok()) body.Error(t.error());
-    else r->body_json = *t;
+    if (!t.ok())
+      body.Error(t.error());
+    else
+      r->body_json = *t;
   } else if (body.defined()) {
     r->body_text = ReadTemplate(body);
   }
@@ -114,7 +116,8 @@ void ReadResponse(const ConfigNode& n, ResponseMapping* m) {
 }
 
 template <typename E>
-E ReadEnum(const ConfigNode& n, E fallback, std::initializer_list<std::pair<const char*, E>> names) {
+E ReadEnum(const ConfigNode& n, E fallback,
+           std::initializer_list<std::pair<const char*, E>> names) {
   if (!n.defined()) return fallback;
   auto s = n.AsString();
   if (!s) return fallback;

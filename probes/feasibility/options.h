@@ -22,9 +22,9 @@ struct RequestSpec {
   std::string method = "GET";
   Template url;
   std::vector<std::pair<std::string, Template>> headers;
-  std::optional<Template> body_text;       // body: "a string"
-  std::optional<JsonTemplate> body_json;   // body: {a: map} sent as JSON
-  std::vector<int> expect_status;          // empty: any 2xx
+  std::optional<Template> body_text;      // body: "a string"
+  std::optional<JsonTemplate> body_json;  // body: {a: map} sent as JSON
+  std::vector<int> expect_status;         // empty: any 2xx
   uint64_t max_body_bytes = 8 * 1024 * 1024;
 };
 

@@ -1,7 +1,6 @@
 #include "probes/feasibility/response_map.h"
 
 #include <array>
-
 #include <nlohmann/json.hpp>
 
 #include "core/event.h"
@@ -93,8 +92,7 @@ core::Result<MappedResponse> MapResponse(std::string_view body, const ResponseMa
     }
     if (const json* c = At(doc, m.candidate_windows); c != nullptr && !c->is_null()) {
       if (!c->is_number_integer()) {
-        return core::Status::Error(m.candidate_windows + ": " + Excerpt(*c) +
-                                   " is not an integer");
+        return core::Status::Error(m.candidate_windows + ": " + Excerpt(*c) + " is not an integer");
       }
       out.candidate_windows = c->get<int64_t>();
     } else if (m.candidate_windows_required) {
@@ -110,8 +108,8 @@ std::optional<core::TimePoint> ParseHttpDate(std::string_view s) {
   // "Sun, 06 Nov 1994 08:49:37 GMT"
   static constexpr std::array<std::string_view, 12> kMonths = {
       "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  if (s.size() != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
-      s[16] != ' ' || s[19] != ':' || s[22] != ':' || s[25] != ' ' || s.substr(26) != "GMT") {
+  if (s.size() != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
+      s[19] != ':' || s[22] != ':' || s[25] != ' ' || s.substr(26) != "GMT") {
     return std::nullopt;
   }
   auto num = [&](size_t pos, size_t len, int* out) {
@@ -133,7 +131,8 @@ std::optional<core::TimePoint> ParseHttpDate(std::string_view s) {
     if (s.substr(8, 3) == kMonths[i]) month = static_cast<int>(i) + 1;
   }
   using namespace std::chrono;
-  const year_month_day ymd{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
+  const year_month_day ymd{std::chrono::year{year},
+                           std::chrono::month{static_cast<unsigned>(month)},
                            std::chrono::day{static_cast<unsigned>(day)}};
   if (month == 0 || !ymd.ok() || h > 23 || mi > 59 || se > 60) return std::nullopt;
   return sys_days{ymd} + hours{h} + minutes{mi} + seconds{se};

@@ -210,13 +210,14 @@ std::optional<TruthConfig> ReadTruth(const ConfigNode& node) {
   t.timezone = node.String("timezone", "");
   t.slot_minutes = static_cast<int>(node.Int("slot_minutes", 30, -100000, 100000));
   // Default: the slot length (30 when that is invalid: reported once, on slot_minutes).
-  t.granularity_minutes = static_cast<int>(node.Int(
-      "granularity_minutes", t.slot_minutes > 0 ? t.slot_minutes : 30, -100000, 100000));
+  t.granularity_minutes = static_cast<int>(
+      node.Int("granularity_minutes", t.slot_minutes > 0 ? t.slot_minutes : 30, -100000, 100000));
   t.lead_time_hours = static_cast<int>(node.Int("lead_time_hours", 0, -100000, 100000));
   ConfigNode rules = node["rules"];
   if (!rules.defined()) {
-    node.Error("missing required key \"rules\" (weekly availability, e.g. "
-               "[{weekdays: mon-fri, start: \"09:00\", end: \"17:00\"}])");
+    node.Error(
+        "missing required key \"rules\" (weekly availability, e.g. "
+        "[{weekdays: mon-fri, start: \"09:00\", end: \"17:00\"}])");
   } else if (!rules.IsSequence()) {
     rules.Error("expected a list of {weekdays, start, end}");
   }
@@ -282,8 +283,9 @@ std::optional<TruthConfig> ReadTruthConfig(const ConfigNode& options) {
   }
   if (!file_truth) {
     if (!inline_truth) {
-      options.Error("missing the provider's truth: declare it inline (truth:) or in a YAML file "
-                    "(truth_file:)");
+      options.Error(
+          "missing the provider's truth: declare it inline (truth:) or in a YAML file "
+          "(truth_file:)");
       return std::nullopt;
     }
     return ReadTruth(options["truth"]);

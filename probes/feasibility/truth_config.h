@@ -21,7 +21,7 @@ namespace calprobe::probes::feasibility {
 struct BusyIcsSource {
   std::string file;  // read at config load into the truth's BusyCalendar
   std::string url;   // fetched through the HttpClient before each run (ETag-aware)
-  std::vector<std::pair<std::string, std::string>> headers;  // for url
+  std::vector<std::pair<std::string, std::string>> headers;    // for url
   std::chrono::milliseconds refresh{std::chrono::minutes(5)};  // re-fetch at most this often
 };
 

@@ -46,8 +46,8 @@ std::string FormatTime(core::TimePoint t, TimeFormat format, const std::string& 
   std::string out = buf;
   if (format == TimeFormat::kUtc || zone == nullptr) return out + "Z";
   const int64_t m = offset.count() / 60;
-  std::snprintf(buf, sizeof buf, "%c%02d:%02d", m < 0 ? '-' : '+', static_cast<int>(std::abs(m) / 60),
-                static_cast<int>(std::abs(m) % 60));
+  std::snprintf(buf, sizeof buf, "%c%02d:%02d", m < 0 ? '-' : '+',
+                static_cast<int>(std::abs(m) / 60), static_cast<int>(std::abs(m) % 60));
   return out + buf;
 }
 

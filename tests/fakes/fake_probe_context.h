@@ -70,8 +70,10 @@ class FakeProbeContext final : public core::ProbeContext {
     auto due = std::move(timers_);
     timers_.clear();
     for (auto& [at, fn] : due) {
-      if (at <= clock_.Now()) fn();
-      else timers_.emplace_back(at, std::move(fn));
+      if (at <= clock_.Now())
+        fn();
+      else
+        timers_.emplace_back(at, std::move(fn));
     }
   }
 

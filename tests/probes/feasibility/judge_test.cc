@@ -33,9 +33,9 @@ MappedResponse Slots(std::initializer_list<const char*> starts, int minutes_long
 }
 
 TEST(JudgeTest, ExactAnswerIsOk) {
-  auto v = Judge(Truth(), kDay, kNow,
-                 Slots({"2027-03-15T11:00:00Z", "2027-03-15T09:00:00Z", "2027-03-15T10:00:00Z"}),
-                 {});
+  auto v =
+      Judge(Truth(), kDay, kNow,
+            Slots({"2027-03-15T11:00:00Z", "2027-03-15T09:00:00Z", "2027-03-15T10:00:00Z"}), {});
   EXPECT_TRUE(v.ok()) << v.Summary();
   EXPECT_EQ(v.judged_expected, 3);
 }
@@ -45,8 +45,7 @@ TEST(JudgeTest, MissingAndClassifiedExtraSlots) {
   r.slots.push_back({T("2027-03-15T10:00:00Z"), T("2027-03-15T10:30:00Z")});
   auto v = Judge(Truth(), kDay, kNow, r, {});
   ASSERT_FALSE(v.ok());
-  EXPECT_EQ(v.Summary(),
-            "2 missing, 3 extra (wrong_duration 1, outside_rules 1, misaligned 1)");
+  EXPECT_EQ(v.Summary(), "2 missing, 3 extra (wrong_duration 1, outside_rules 1, misaligned 1)");
   nlohmann::json d = VerdictDetails(v, {.max_slots = 0, .max_listed = 3});
   EXPECT_EQ(d["missing"], 2);
   EXPECT_EQ(d["extra"], 3);
@@ -78,7 +77,8 @@ TEST(JudgeTest, TruncationAgainstTheLimit) {
 
   first_two.truncated = false;
   v = Judge(Truth(), kDay, kNow, first_two, two);
-  EXPECT_EQ(v.Summary(), "0 missing, 0 extra; truncated=false, but the oracle has 3 slots (limit 2)");
+  EXPECT_EQ(v.Summary(),
+            "0 missing, 0 extra; truncated=false, but the oracle has 3 slots (limit 2)");
 
   auto all = Slots({"2027-03-15T09:00:00Z", "2027-03-15T10:00:00Z", "2027-03-15T11:00:00Z"});
   v = Judge(Truth(), kDay, kNow, all, two);

@@ -69,8 +69,8 @@ class ProbeTest : public ::testing::Test {
     nlohmann::json slots = nlohmann::json::array();
     for (const auto& s : oracle::ComputeSlots(truth, w.start, w.end, now)) {
       const core::Duration d = s.start >= shift_from ? shift : core::Duration{};
-      slots.push_back({{"start", core::FormatRfc3339(s.start + d)},
-                       {"end", core::FormatRfc3339(s.end + d)}});
+      slots.push_back(
+          {{"start", core::FormatRfc3339(s.start + d)}, {"end", core::FormatRfc3339(s.end + d)}});
     }
     return nlohmann::json{{"provider_id", "synthetic-1"},
                           {"slots", slots},

@@ -44,8 +44,8 @@ TEST(MapResponseTest, GraphQlShapeWithoutEnd) {
   EXPECT_EQ(r->truncated, true);
   EXPECT_EQ(r->candidate_windows, 3);
 
-  auto err = MapResponse(R"({"errors":[{"message":"provider not found"}],"data":null})", m,
-                         minutes(45));
+  auto err =
+      MapResponse(R"({"errors":[{"message":"provider not found"}],"data":null})", m, minutes(45));
   ASSERT_FALSE(err.ok());
   EXPECT_EQ(err.error(), "/errors: provider not found");
 }
@@ -54,8 +54,8 @@ TEST(MapResponseTest, ElementsThatAreTimestamps) {
   ResponseMapping m;
   m.start = "";
   m.has_end = false;
-  auto r = MapResponse(R"({"slots":["2027-03-15T09:00:00Z","2027-03-15T09:30:00Z"]})", m,
-                       minutes(30));
+  auto r =
+      MapResponse(R"({"slots":["2027-03-15T09:00:00Z","2027-03-15T09:30:00Z"]})", m, minutes(30));
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(r->slots.size(), 2u);
   EXPECT_FALSE(r->truncated.has_value());

@@ -128,13 +128,14 @@ TEST(TruthConfigTest, TruthFileErrorsNameTheFileAndTheTarget) {
   }
   const std::string errors =
       OptionErrors(std::string(kHead) + "truth_file: truth.yaml\n", nullptr, dir + "/agent.yaml");
-  EXPECT_EQ(errors, dir + "/truth.yaml:5:10: targets[2].feasibility.truth_file.rules[0].end: end "
-                          "09:00 is not after start 17:00; split rules that cross midnight into "
-                          "two\n");
-  EXPECT_NE(OptionErrors(std::string(kHead) + "truth_file: nope.yaml\n", nullptr,
-                         dir + "/agent.yaml")
-                .find("truth_file: cannot read truth file " + dir + "/nope.yaml"),
-            std::string::npos);
+  EXPECT_EQ(errors, dir +
+                        "/truth.yaml:5:10: targets[2].feasibility.truth_file.rules[0].end: end "
+                        "09:00 is not after start 17:00; split rules that cross midnight into "
+                        "two\n");
+  EXPECT_NE(
+      OptionErrors(std::string(kHead) + "truth_file: nope.yaml\n", nullptr, dir + "/agent.yaml")
+          .find("truth_file: cannot read truth file " + dir + "/nope.yaml"),
+      std::string::npos);
 }
 
 TEST(TruthConfigTest, BusyIcsFileIsReadAtLoad) {
@@ -164,8 +165,9 @@ TEST(TruthConfigTest, BusyIcsFileIsReadAtLoad) {
   busy_ics: {file: busy.ics, url: "http://127.0.0.1:1/b.ics"}
 )",
                          nullptr, dir + "/agent.yaml"),
-            dir + "/agent.yaml:6:13: targets[2].feasibility.truth.busy_ics: give exactly one of "
-                  "file: (read at load) or url: (fetched before each run)\n");
+            dir +
+                "/agent.yaml:6:13: targets[2].feasibility.truth.busy_ics: give exactly one of "
+                "file: (read at load) or url: (fetched before each run)\n");
 }
 
 TEST(OptionsTest, RequestAndResponseErrors) {
@@ -202,8 +204,8 @@ TEST(WeekdaysTest, Forms) {
     return ParseWeekdays(n);
   };
   EXPECT_EQ(parse("mon-fri"), oracle::kWeekdays);
-  EXPECT_EQ(parse("Fri-Mon"), oracle::kFriday | oracle::kSaturday | oracle::kSunday |
-                                  oracle::kMonday);
+  EXPECT_EQ(parse("Fri-Mon"),
+            oracle::kFriday | oracle::kSaturday | oracle::kSunday | oracle::kMonday);
   EXPECT_EQ(parse("sat, sunday"), oracle::kSaturday | oracle::kSunday);
   EXPECT_EQ(parse("[tue, thu]"), oracle::kTuesday | oracle::kThursday);
   EXPECT_EQ(parse("every day"), oracle::kEveryDay);
