@@ -40,6 +40,11 @@ void Fail(PollVerdict* v, SourceState* state, const Options& o, std::string code
   state->last_error = v->error_code;
 }
 
+void AddFinding(PollVerdict* v, calendar::Finding f) {
+  v->finding_counts[f.code] += 1;
+  v->findings.push_back(std::move(f));
+}
+
 void Succeed(PollVerdict* v, SourceState* state, core::TimePoint now) {
   v->success = true;
   state->tier = 0;
@@ -140,6 +145,16 @@ PollVerdict JudgePoll(const Options& o, const core::HttpResponse& r,
   }
   state->pending_hash = 0;
   state->pending_count = 0;
+  bool sent_validators =
+      state->event_count >= 0 && (!state->etag.empty() || !state->last_modified.empty());
+  if (r.Header("etag").empty() && r.Header("last-modified").empty()) {
+    AddFinding(&v, TransportFinding("http.no_conditional_get",
+                                    "no ETag or Last-Modified: every poll downloads the feed"));
+  } else if (sent_validators && previous && v.delta.total() == 0 &&
+             r.Header("etag") == state->etag) {
+    AddFinding(&v, TransportFinding("http.no_conditional_get",
+                                    "validators ignored: 200 with unchanged content"));
+  }
   state->etag = std::string(r.Header("etag"));
   state->last_modified = std::string(r.Header("last-modified"));
   if (!previous || v.delta.total() > 0 || state->event_count < 0) {

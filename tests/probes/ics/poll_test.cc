@@ -141,6 +141,16 @@ TEST_F(IcsPollTest, MassDeletionCandidateResetsWhenContentDiffers) {
   EXPECT_EQ(state_.pending_count, 0);
 }
 
+TEST_F(IcsPollTest, ConditionalGetProblemsAreNoted) {
+  EXPECT_EQ(Poll(Feed(3)).finding_counts.count("http.no_conditional_get"), 1u);  // no validators
+  Poll(Feed(3, "1", "\"a\""));
+  PollVerdict ignored = Poll(Feed(3, "1", "\"a\""));  // 200 to If-None-Match, same content
+  EXPECT_TRUE(ignored.success);
+  EXPECT_EQ(ignored.finding_counts.count("http.no_conditional_get"), 1u);
+  PollVerdict changed = Poll(Feed(3, "2", "\"b\""));
+  EXPECT_EQ(changed.finding_counts.count("http.no_conditional_get"), 0u);
+}
+
 TEST_F(IcsPollTest, SmallCalendarsAreNotMassDeletions) {
   Poll(Feed(2));
   EXPECT_TRUE(Poll(Feed(0)).success);  // below mass_deletion_min_events
