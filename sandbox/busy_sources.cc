@@ -41,7 +41,8 @@ bool LoadIcs(BusySourceState* s, const std::string& body, const std::string& ver
 
 }  // namespace
 
-ApiResult<nlohmann::json> SandboxService::AddBusySource(const std::string& id, const std::string& body) {
+ApiResult<nlohmann::json> SandboxService::AddBusySource(const std::string& id,
+                                                        const std::string& body) {
   core::ConfigErrors errors;
   std::optional<YAML::Node> yaml;
   if (body.empty()) {
@@ -82,7 +83,8 @@ ApiResult<nlohmann::json> SandboxService::AddBusySource(const std::string& id, c
   }
   for (const auto& existing : p->sources) {
     if (existing.config.id == s.config.id) {
-      return ApiError{409, "busy source \"" + s.config.id + "\" exists; delete it first", "id", {}, {}};
+      return ApiError{
+          409, "busy source \"" + s.config.id + "\" exists; delete it first", "id", {}, {}};
     }
   }
   bool loaded = s.have_data;
@@ -90,15 +92,19 @@ ApiResult<nlohmann::json> SandboxService::AddBusySource(const std::string& id, c
   if (!s.inline_ics) out["url"] = core::RedactUrl(s.config.url);
   p->sources.push_back(std::move(s));
   if (loaded) TouchLocked(p);
-  core::Log(core::LogLevel::kInfo, "busy source added").Kv("provider", id).Kv("src_id", out["source_id"].get<std::string>());
+  core::Log(core::LogLevel::kInfo, "busy source added")
+      .Kv("provider", id)
+      .Kv("src_id", out["source_id"].get<std::string>());
   return out;
 }
 
-ApiResult<bool> SandboxService::DeleteBusySource(const std::string& id, const std::string& source_id) {
+ApiResult<bool> SandboxService::DeleteBusySource(const std::string& id,
+                                                 const std::string& source_id) {
   std::lock_guard lock(mu_);
   ProviderState* p = FindLocked(id);
   if (!p) return NotFoundError("provider", id);
-  size_t n = std::erase_if(p->sources, [&](const BusySourceState& s) { return s.config.id == source_id; });
+  size_t n =
+      std::erase_if(p->sources, [&](const BusySourceState& s) { return s.config.id == source_id; });
   if (n == 0) return NotFoundError("busy source", source_id);
   TouchLocked(p);
   return true;
@@ -151,9 +157,12 @@ void SandboxService::OnPollResult(const PollJob& job, const PollOutcome& o, Time
   std::string error_message;
   bool etag_matched = o.http_status == 304;
   if (error_code.empty() && o.http_status == 200) {
-    std::string version = !o.etag.empty() ? o.etag : std::to_string(std::hash<std::string>{}(o.body));
-    if (!LoadIcs(s, o.body, version, &delta, &error_message)) error_code = "ics.unusable";
-    else if (delta.total() > 0) TouchLocked(p);
+    std::string version =
+        !o.etag.empty() ? o.etag : std::to_string(std::hash<std::string>{}(o.body));
+    if (!LoadIcs(s, o.body, version, &delta, &error_message))
+      error_code = "ics.unusable";
+    else if (delta.total() > 0)
+      TouchLocked(p);
     if (error_code.empty()) {
       s->etag = o.etag;
       s->last_modified = o.last_modified;
@@ -172,7 +181,9 @@ void SandboxService::OnPollResult(const PollJob& job, const PollOutcome& o, Time
     s->last_error.clear();
     s->last_ok = real_now;
     s->consecutive_errors = 0;
-    e.With("added", int64_t{delta.added}).With("removed", int64_t{delta.removed}).With("changed", int64_t{delta.changed});
+    e.With("added", int64_t{delta.added})
+        .With("removed", int64_t{delta.removed})
+        .With("changed", int64_t{delta.changed});
   } else {
     s->last_error = error_code;
     ++s->consecutive_errors;

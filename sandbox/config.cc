@@ -1,5 +1,7 @@
 #include "sandbox/config.h"
 
+#include <strings.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -25,14 +27,17 @@ std::optional<oracle::TimePoint> ReadInstant(const ConfigNode& n) {
   auto s = n.AsString();
   if (!s) return std::nullopt;
   auto t = core::ParseRfc3339(*s);
-  if (!t) n.Error("expected an RFC 3339 time with offset like 2027-03-15T09:00:00-04:00, got \"" + *s + "\"");
+  if (!t)
+    n.Error("expected an RFC 3339 time with offset like 2027-03-15T09:00:00-04:00, got \"" + *s +
+            "\"");
   return t;
 }
 
 bool ValidId(const std::string& s) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+      return false;
   }
   return true;
 }
@@ -57,7 +62,8 @@ void ReadTruthScalars(const ConfigNode& n, oracle::ProviderTruth* truth) {
   truth->slot_minutes = static_cast<int>(n.Int("slot_minutes", truth->slot_minutes, 1, 1440));
   truth->granularity_minutes =
       static_cast<int>(n.Int("granularity_minutes", truth->granularity_minutes, 1, 1440));
-  truth->lead_time_hours = static_cast<int>(n.Int("lead_time_hours", truth->lead_time_hours, 0, 8760));
+  truth->lead_time_hours =
+      static_cast<int>(n.Int("lead_time_hours", truth->lead_time_hours, 0, 8760));
 }
 
 std::optional<ProviderConfig> ReadProvider(const ConfigNode& p, std::set<std::string>* ids) {
@@ -84,8 +90,9 @@ std::optional<ProviderConfig> ReadProvider(const ConfigNode& p, std::set<std::st
   }
   ConfigNode rules = p["rules"];
   if (!rules.defined() || !rules.IsSequence() || rules.size() == 0) {
-    (rules.defined() ? rules : p).Error(rules.defined() ? "expected a list of weekly rules"
-                                                        : "missing required key \"rules\" (a list of weekly rules)");
+    (rules.defined() ? rules : p)
+        .Error(rules.defined() ? "expected a list of weekly rules"
+                               : "missing required key \"rules\" (a list of weekly rules)");
   } else {
     for (size_t i = 0; i < rules.size(); ++i) {
       if (auto r = ReadWeeklyRule(rules.At(i))) pc.truth.rules.push_back(*r);
@@ -100,7 +107,8 @@ std::optional<ProviderConfig> ReadProvider(const ConfigNode& p, std::set<std::st
   std::set<std::string> src_ids;
   for (size_t i = 0; bs.IsSequence() && i < bs.size(); ++i) {
     if (auto b = ReadBusySource(bs.At(i), i)) {
-      if (!src_ids.insert(b->id).second) bs.At(i)["id"].Error("duplicate busy source id \"" + b->id + "\"");
+      if (!src_ids.insert(b->id).second)
+        bs.At(i)["id"].Error("duplicate busy source id \"" + b->id + "\"");
       pc.busy_sources.push_back(*b);
     }
   }
@@ -124,7 +132,8 @@ std::optional<YAML::Node> ParseYamlText(const std::string& text, const std::stri
 
 std::optional<int> ParseClockMinutes(const std::string& s) {
   if (s.size() != 5 || s[2] != ':' || !std::isdigit(static_cast<unsigned char>(s[0])) ||
-      !std::isdigit(static_cast<unsigned char>(s[1])) || !std::isdigit(static_cast<unsigned char>(s[3])) ||
+      !std::isdigit(static_cast<unsigned char>(s[1])) ||
+      !std::isdigit(static_cast<unsigned char>(s[3])) ||
       !std::isdigit(static_cast<unsigned char>(s[4]))) {
     return std::nullopt;
   }
@@ -206,13 +215,15 @@ std::optional<BusySourceConfig> ReadBusySource(const ConfigNode& n, size_t index
   size_t before = n.errors()->size();
   BusySourceConfig b;
   b.id = n.String("id", "src" + std::to_string(index + 1));
-  if (!ValidId(b.id)) n["id"].Error("source ids use letters, digits and _-. (max 64), got \"" + b.id + "\"");
+  if (!ValidId(b.id))
+    n["id"].Error("source ids use letters, digits and _-. (max 64), got \"" + b.id + "\"");
   b.url = n.RequiredString("url");
   if (!b.url.empty() && b.url.rfind("http://", 0) != 0 && b.url.rfind("https://", 0) != 0) {
     n["url"].Error("expected an http:// or https:// URL");
   }
   b.poll_interval = n.Duration("poll_interval", b.poll_interval);
-  if (b.poll_interval < std::chrono::milliseconds(500)) n["poll_interval"].Error("must be at least 500ms");
+  if (b.poll_interval < std::chrono::milliseconds(500))
+    n["poll_interval"].Error("must be at least 500ms");
   n.RejectUnknownKeys();
   if (n.errors()->size() != before) return std::nullopt;
   return b;

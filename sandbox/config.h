@@ -20,8 +20,8 @@
 namespace calprobe::sandbox {
 
 struct BusySourceConfig {
-  std::string id;    // src_id label; unique per provider
-  std::string url;   // polled with GET (If-None-Match) every poll_interval
+  std::string id;   // src_id label; unique per provider
+  std::string url;  // polled with GET (If-None-Match) every poll_interval
   std::chrono::milliseconds poll_interval{std::chrono::minutes(5)};
 };
 
@@ -38,8 +38,8 @@ struct ProviderConfig {
   calendar::oracle::ProviderTruth truth;
   std::vector<ExceptionConfig> exceptions;
   std::vector<BusySourceConfig> busy_sources;
-  int max_slots = 500;       // feasibility answers are truncated beyond this
-  std::string feed_token;    // empty: generated at start
+  int max_slots = 500;     // feasibility answers are truncated beyond this
+  std::string feed_token;  // empty: generated at start
 };
 
 struct EventsConfig {

@@ -13,7 +13,8 @@ core::Status FaultSet::Set(Fault fault) {
   if (!IsFaultName(fault.name)) {
     std::string names;
     for (auto n : kFaultNames) names += (names.empty() ? "" : ", ") + std::string(n);
-    return core::Status::Error("fault: unknown fault \"" + fault.name + "\"; known faults: " + names);
+    return core::Status::Error("fault: unknown fault \"" + fault.name +
+                               "\"; known faults: " + names);
   }
   if (fault.name == "ok") {
     Clear();
@@ -21,7 +22,8 @@ core::Status FaultSet::Set(Fault fault) {
   }
   if (fault.name == "errors") {
     double rate = fault.Param("rate", 1.0);
-    if (!(rate >= 0 && rate <= 1)) return core::Status::Error("params.rate: expected a share in [0, 1]");
+    if (!(rate >= 0 && rate <= 1))
+      return core::Status::Error("params.rate: expected a share in [0, 1]");
     double status = fault.Param("status", 503);
     if (status < 500 || status > 599 || status != std::floor(status)) {
       return core::Status::Error("params.status: expected a 5xx status code");
@@ -29,11 +31,13 @@ core::Status FaultSet::Set(Fault fault) {
   }
   if (fault.name == "latency") {
     double ms = fault.Param("ms", 1000);
-    if (!(ms >= 0 && ms <= 60000)) return core::Status::Error("params.ms: expected 0..60000 milliseconds");
+    if (!(ms >= 0 && ms <= 60000))
+      return core::Status::Error("params.ms: expected 0..60000 milliseconds");
   }
   if (fault.name == "slots_missing") {
     double every = fault.Param("every", 4);
-    if (!(every >= 1 && every <= 1000)) return core::Status::Error("params.every: expected 1..1000");
+    if (!(every >= 1 && every <= 1000))
+      return core::Status::Error("params.every: expected 1..1000");
   }
   std::lock_guard lock(mu_);
   std::erase_if(faults_, [&](const Fault& f) {

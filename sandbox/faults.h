@@ -34,11 +34,19 @@
 
 namespace calprobe::sandbox {
 
-inline constexpr std::string_view kFaultNames[] = {
-    "latency",        "errors",           "slots_missing",        "slots_extra_in_exception",
-    "dst_shift",      "lead_time_ignored", "hold_not_hidden",     "overlap_not_rejected",
-    "hold_never_expires", "feed_missing_holds", "feed_token_not_checked", "token_expired",
-    "ok"};
+inline constexpr std::string_view kFaultNames[] = {"latency",
+                                                   "errors",
+                                                   "slots_missing",
+                                                   "slots_extra_in_exception",
+                                                   "dst_shift",
+                                                   "lead_time_ignored",
+                                                   "hold_not_hidden",
+                                                   "overlap_not_rejected",
+                                                   "hold_never_expires",
+                                                   "feed_missing_holds",
+                                                   "feed_token_not_checked",
+                                                   "token_expired",
+                                                   "ok"};
 
 // Returns true iff `name` is one of kFaultNames.
 bool IsFaultName(std::string_view name);

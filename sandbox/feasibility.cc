@@ -51,7 +51,8 @@ FeasibilityAnswer SandboxService::ComputeLocked(const ProviderState& p, const Fe
   const std::string& pid = p.config.id;
   oracle::ProviderTruth truth = p.config.truth;
   if (q.duration_minutes > 0) truth.slot_minutes = q.duration_minutes;
-  for (const auto& e : p.exceptions) (e.ex.kind == "blocked" ? truth.blocked : truth.extra).push_back(e.ex.span);
+  for (const auto& e : p.exceptions)
+    (e.ex.kind == "blocked" ? truth.blocked : truth.extra).push_back(e.ex.span);
   if (!deps_.faults.Active("hold_not_hidden", pid)) {
     for (const auto& [id, h] : holds_) {
       if (h.provider_id == pid && h.state == HoldState::kActive) truth.holds.push_back(h.span);
@@ -103,7 +104,8 @@ FeasibilityAnswer SandboxService::ComputeLocked(const ProviderState& p, const Fe
   return a;
 }
 
-ApiResult<FeasibilityAnswer> SandboxService::Feasibility(const FeasibilityQuery& q, double injected_latency_ms) {
+ApiResult<FeasibilityAnswer> SandboxService::Feasibility(const FeasibilityQuery& q,
+                                                         double injected_latency_ms) {
   auto t0 = std::chrono::steady_clock::now();
   std::lock_guard lock(mu_);
   TimePoint now = deps_.clock.Now();
@@ -112,9 +114,12 @@ ApiResult<FeasibilityAnswer> SandboxService::Feasibility(const FeasibilityQuery&
   if (!p) return ApiError{404, "unknown provider \"" + q.provider_id + "\"", "provider_id", {}, {}};
   if (q.to <= q.from) return ApiError{400, "to: must be after from", "to", {}, {}};
   if (q.to - q.from > std::chrono::hours(24) * config_.max_window_days) {
-    return ApiError{400, "to: the window is longer than " + std::to_string(config_.max_window_days) +
-                             " days (sandbox.max_window_days); ask for a shorter window",
-                    "to", {}, {}};
+    return ApiError{400,
+                    "to: the window is longer than " + std::to_string(config_.max_window_days) +
+                        " days (sandbox.max_window_days); ask for a shorter window",
+                    "to",
+                    {},
+                    {}};
   }
   if (q.duration_minutes < 0 || q.duration_minutes > 1440) {
     return ApiError{400, "duration_minutes: expected 1..1440", "duration_minutes", {}, {}};
@@ -141,10 +146,12 @@ ApiResult<FeasibilityAnswer> SandboxService::Feasibility(const FeasibilityQuery&
   }
   ++cache_misses_;
   FeasibilityAnswer a = ComputeLocked(*p, q, now);
-  a.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() +
-                  injected_latency_ms;
+  a.duration_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() +
+      injected_latency_ms;
   if (cache_.size() >= kMaxCacheEntries) {
-    std::erase_if(cache_, [&](const auto& kv) { return now - kv.second->computed_at >= config_.cache_ttl; });
+    std::erase_if(
+        cache_, [&](const auto& kv) { return now - kv.second->computed_at >= config_.cache_ttl; });
     if (cache_.size() >= kMaxCacheEntries) cache_.clear();
   }
   auto entry = std::make_shared<CacheEntry>();

@@ -16,7 +16,8 @@ namespace calprobe::sandbox {
 namespace {
 
 std::string IcsUtc(calendar::oracle::TimePoint t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
+  std::time_t tt =
+      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[24];
@@ -89,7 +90,8 @@ std::string RenderFeed(std::string_view calendar_name, const std::vector<FeedEnt
 }
 
 ApiResult<std::string> SandboxService::Feed(const std::string& provider_id,
-                                            const std::optional<std::string>& token, bool include_holds) {
+                                            const std::optional<std::string>& token,
+                                            bool include_holds) {
   auto t0 = std::chrono::steady_clock::now();
   std::lock_guard lock(mu_);
   TimePoint now = deps_.clock.Now();
@@ -101,8 +103,9 @@ ApiResult<std::string> SandboxService::Feed(const std::string& provider_id,
     EmitLocked(NewEvent("cal.ics.feed.requested", p)
                    .With("include_holds", include_holds)
                    .With("status", int64_t{status})
-                   .With("duration_ms",
-                         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()));
+                   .With("duration_ms", std::chrono::duration<double, std::milli>(
+                                            std::chrono::steady_clock::now() - t0)
+                                            .count()));
   };
   bool right = token && ConstantTimeEquals(*token, p->feed_token);
   if (!deps_.faults.Active("feed_token_not_checked", provider_id)) {
@@ -122,7 +125,8 @@ ApiResult<std::string> SandboxService::Feed(const std::string& provider_id,
   }
   std::vector<FeedEntry> entries;
   for (const auto& [id, b] : bookings_) {
-    if (b.provider_id == provider_id) entries.push_back({b.id + "@sandbox.calprobe.invalid", b.span, false});
+    if (b.provider_id == provider_id)
+      entries.push_back({b.id + "@sandbox.calprobe.invalid", b.span, false});
   }
   if (include_holds && !deps_.faults.Active("feed_missing_holds", provider_id)) {
     for (const auto& [id, h] : holds_) {

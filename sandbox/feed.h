@@ -11,9 +11,9 @@
 namespace calprobe::sandbox {
 
 struct FeedEntry {
-  std::string uid;        // globally unique, e.g. "b12@sandbox.calprobe.invalid"
+  std::string uid;  // globally unique, e.g. "b12@sandbox.calprobe.invalid"
   calendar::oracle::Span span;
-  bool tentative = false; // a hold: STATUS:TENTATIVE, SUMMARY:Hold
+  bool tentative = false;  // a hold: STATUS:TENTATIVE, SUMMARY:Hold
 };
 
 // A VCALENDAR with VERSION, PRODID, CALSCALE, METHOD:PUBLISH, the calendar

@@ -26,8 +26,9 @@ std::string HttpDate(core::TimePoint t) {
   static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday], tm.tm_mday,
-                kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
   return buf;
 }
 
@@ -68,23 +69,35 @@ AdminResponse Error(const ApiError& e) {
 std::string Utc(core::TimePoint t) { return FormatLocal(t, nullptr); }
 
 json HoldJson(const Hold& h) {
-  json j = {{"hold_id", h.id},           {"provider_id", h.provider_id}, {"start", Utc(h.span.start)},
-            {"end", Utc(h.span.end)},     {"ttl_seconds", h.ttl_seconds}, {"expires_at", Utc(h.expires_at)},
-            {"created_at", Utc(h.created_at)}, {"source", h.source},     {"state", HoldStateName(h.state)}};
+  json j = {{"hold_id", h.id},
+            {"provider_id", h.provider_id},
+            {"start", Utc(h.span.start)},
+            {"end", Utc(h.span.end)},
+            {"ttl_seconds", h.ttl_seconds},
+            {"expires_at", Utc(h.expires_at)},
+            {"created_at", Utc(h.created_at)},
+            {"source", h.source},
+            {"state", HoldStateName(h.state)}};
   if (!h.booking_id.empty()) j["booking_id"] = h.booking_id;
   return j;
 }
 
 json BookingJson(const Booking& b) {
-  return {{"booking_id", b.id},        {"hold_id", b.hold_id},   {"provider_id", b.provider_id},
-          {"start", Utc(b.span.start)}, {"end", Utc(b.span.end)}, {"source", b.source},
+  return {{"booking_id", b.id},
+          {"hold_id", b.hold_id},
+          {"provider_id", b.provider_id},
+          {"start", Utc(b.span.start)},
+          {"end", Utc(b.span.end)},
+          {"source", b.source},
           {"created_at", Utc(b.created_at)}};
 }
 
 // Reads a required RFC 3339 member of a JSON body or query.
-std::optional<core::TimePoint> Instant(const std::string& v, const std::string& name, AdminResponse* err) {
+std::optional<core::TimePoint> Instant(const std::string& v, const std::string& name,
+                                       AdminResponse* err) {
   if (v.empty()) {
-    *err = Error(400, name + ": missing; expected an RFC 3339 time like 2027-03-15T09:00:00-04:00", name);
+    *err = Error(400, name + ": missing; expected an RFC 3339 time like 2027-03-15T09:00:00-04:00",
+                 name);
     return std::nullopt;
   }
   auto t = core::ParseRfc3339(v);
@@ -94,7 +107,8 @@ std::optional<core::TimePoint> Instant(const std::string& v, const std::string& 
     std::replace(fixed.begin(), fixed.end(), ' ', '+');
     t = core::ParseRfc3339(fixed);
   }
-  if (!t) *err = Error(400, name + ": expected an RFC 3339 time with offset, got \"" + v + "\"", name);
+  if (!t)
+    *err = Error(400, name + ": expected an RFC 3339 time with offset, got \"" + v + "\"", name);
   return t;
 }
 
@@ -114,7 +128,8 @@ std::string ProviderOf(const AdminRequest& r, const std::vector<std::string>& se
   if (!q.empty()) return q;
   if (r.method == "POST" && seg.size() == 2 && seg[1] == "holds") {
     json j = json::parse(r.body, nullptr, false);
-    if (j.is_object() && j.contains("provider_id") && j["provider_id"].is_string()) return j["provider_id"];
+    if (j.is_object() && j.contains("provider_id") && j["provider_id"].is_string())
+      return j["provider_id"];
   }
   return "";
 }
@@ -169,25 +184,29 @@ AdminResponse SandboxRouter::FeedRequest(const AdminRequest& r, const std::strin
   std::string inc = r.Param("include_holds");
   bool include_holds = inc == "true" || inc == "1";
   if (!include_holds && !inc.empty() && inc != "false" && inc != "0") {
-    return Error(400, "include_holds: expected true or false, got \"" + inc + "\"", "include_holds");
+    return Error(400, "include_holds: expected true or false, got \"" + inc + "\"",
+                 "include_holds");
   }
   std::string token = r.Param("token");
-  auto res = d_.service.Feed(provider, token.empty() ? std::nullopt : std::optional<std::string>(token),
-                             include_holds);
+  auto res = d_.service.Feed(
+      provider, token.empty() ? std::nullopt : std::optional<std::string>(token), include_holds);
   if (!res.ok()) {
     AdminResponse e = Error(res.error);
-    if (res.error.status == 401) e.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"feed\"");
+    if (res.error.status == 401)
+      e.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"feed\"");
     return e;
   }
   return AdminResponse{200, "text/calendar; charset=utf-8", std::move(*res.value), {}};
 }
 
-AdminResponse SandboxRouter::Api(const AdminRequest& r, const std::vector<std::string>& seg, double latency_ms) {
+AdminResponse SandboxRouter::Api(const AdminRequest& r, const std::vector<std::string>& seg,
+                                 double latency_ms) {
   const std::string& m = r.method;
   AdminResponse err;
   // /api/providers...
   if (seg.size() >= 2 && seg[1] == "providers") {
-    if (seg.size() == 2 && m == "GET") return JsonReply(200, {{"providers", d_.service.ProviderIds()}});
+    if (seg.size() == 2 && m == "GET")
+      return JsonReply(200, {{"providers", d_.service.ProviderIds()}});
     if (seg.size() < 3) return Error(404, "not found: " + r.path);
     const std::string& id = seg[2];
     if (seg.size() == 3 && m == "GET") {
@@ -209,7 +228,8 @@ AdminResponse SandboxRouter::Api(const AdminRequest& r, const std::vector<std::s
         char* end = nullptr;
         long v = std::strtol(dur.c_str(), &end, 10);
         if (*end != '\0' || v < 1 || v > 1440) {
-          return Error(400, "duration_minutes: expected an integer 1..1440, got \"" + dur + "\"", "duration_minutes");
+          return Error(400, "duration_minutes: expected an integer 1..1440, got \"" + dur + "\"",
+                       "duration_minutes");
         }
         q.duration_minutes = static_cast<int>(v);
       }
@@ -218,7 +238,8 @@ AdminResponse SandboxRouter::Api(const AdminRequest& r, const std::vector<std::s
       const FeasibilityAnswer& a = *res.value;
       const oracle::Zone* zone = oracle::FindZone(a.timezone);
       json slots = json::array();
-      for (const auto& s : a.slots) slots.push_back({{"start", FormatLocal(s.start, zone)}, {"end", FormatLocal(s.end, zone)}});
+      for (const auto& s : a.slots)
+        slots.push_back({{"start", FormatLocal(s.start, zone)}, {"end", FormatLocal(s.end, zone)}});
       return JsonReply(200, {{"provider_id", id},
                              {"from", FormatLocal(q.from, zone)},
                              {"to", FormatLocal(q.to, zone)},
@@ -269,7 +290,8 @@ AdminResponse SandboxRouter::Api(const AdminRequest& r, const std::vector<std::s
         return (*body)[k].get<std::string>();
       };
       auto pid = str("provider_id");
-      if (!pid || pid->empty()) return Error(400, "provider_id: missing; expected a string", "provider_id");
+      if (!pid || pid->empty())
+        return Error(400, "provider_id: missing; expected a string", "provider_id");
       h.provider_id = *pid;
       auto start_s = str("start");
       auto end_s = str("end");
@@ -283,9 +305,11 @@ AdminResponse SandboxRouter::Api(const AdminRequest& r, const std::vector<std::s
       h.end = *end;
       if (body->contains("ttl_seconds")) {
         const json& t = (*body)["ttl_seconds"];
-        if (!t.is_number_integer()) return Error(400, "ttl_seconds: expected an integer number of seconds", "ttl_seconds");
+        if (!t.is_number_integer())
+          return Error(400, "ttl_seconds: expected an integer number of seconds", "ttl_seconds");
         int64_t v = t.get<int64_t>();
-        if (v < 1 || v > 86400) return Error(400, "ttl_seconds: expected 1..86400 seconds", "ttl_seconds");
+        if (v < 1 || v > 86400)
+          return Error(400, "ttl_seconds: expected 1..86400 seconds", "ttl_seconds");
         h.ttl_seconds = static_cast<int>(v);
       }
       auto src = str("source");
@@ -301,7 +325,8 @@ AdminResponse SandboxRouter::Api(const AdminRequest& r, const std::vector<std::s
         return Error(400, "state: expected active or all", "state");
       }
       json out = json::array();
-      for (const auto& h : d_.service.Holds(r.Param("provider_id"), state == "active")) out.push_back(HoldJson(h));
+      for (const auto& h : d_.service.Holds(r.Param("provider_id"), state == "active"))
+        out.push_back(HoldJson(h));
       return JsonReply(200, {{"holds", out}});
     }
     if (seg.size() == 3 && m == "GET") {
@@ -322,7 +347,8 @@ AdminResponse SandboxRouter::Api(const AdminRequest& r, const std::vector<std::s
   if (seg.size() >= 2 && seg[1] == "bookings") {
     if (seg.size() == 2 && m == "GET") {
       json out = json::array();
-      for (const auto& b : d_.service.Bookings(r.Param("provider_id"))) out.push_back(BookingJson(b));
+      for (const auto& b : d_.service.Bookings(r.Param("provider_id")))
+        out.push_back(BookingJson(b));
       return JsonReply(200, {{"bookings", out}});
     }
     if (seg.size() == 3 && m == "DELETE") {
@@ -362,24 +388,28 @@ AdminResponse SandboxRouter::Admin(const AdminRequest& r, const std::vector<std:
       }
       f.name = (*body)["fault"];
       if (body->contains("provider_id")) {
-        if (!(*body)["provider_id"].is_string()) return Error(400, "provider_id: expected a string", "provider_id");
+        if (!(*body)["provider_id"].is_string())
+          return Error(400, "provider_id: expected a string", "provider_id");
         f.provider_id = (*body)["provider_id"];
         auto ids = d_.service.ProviderIds();
         if (std::find(ids.begin(), ids.end(), f.provider_id) == ids.end()) {
-          return Error(400, "provider_id: unknown provider \"" + f.provider_id + "\"", "provider_id");
+          return Error(400, "provider_id: unknown provider \"" + f.provider_id + "\"",
+                       "provider_id");
         }
       }
       if (body->contains("params")) {
         const json& p = (*body)["params"];
         if (!p.is_object()) return Error(400, "params: expected an object of numbers", "params");
         for (auto it = p.begin(); it != p.end(); ++it) {
-          if (!it.value().is_number()) return Error(400, "params." + it.key() + ": expected a number", "params." + it.key());
+          if (!it.value().is_number())
+            return Error(400, "params." + it.key() + ": expected a number", "params." + it.key());
           f.params[it.key()] = it.value().get<double>();
         }
       }
       std::string name = f.name, provider = f.provider_id;
       core::Status st = d_.faults.Set(std::move(f));
-      if (!st.ok()) return Error(400, st.message(), st.message().rfind("params", 0) == 0 ? "params" : "fault");
+      if (!st.ok())
+        return Error(400, st.message(), st.message().rfind("params", 0) == 0 ? "params" : "fault");
       core::Log(core::LogLevel::kInfo, "fault set").Kv("fault", name).Kv("provider", provider);
       return JsonReply(200, fault_list());
     }
@@ -395,19 +425,23 @@ AdminResponse SandboxRouter::Admin(const AdminRequest& r, const std::vector<std:
       auto body = ParseJsonBody(r, &err);
       if (!body) return err;
       if (body->contains("now")) {
-        if (!(*body)["now"].is_string()) return Error(400, "now: expected an RFC 3339 string", "now");
+        if (!(*body)["now"].is_string())
+          return Error(400, "now: expected an RFC 3339 string", "now");
         auto t = Instant((*body)["now"].get<std::string>(), "now", &err);
         if (!t) return err;
         bool freeze = body->value("freeze", false);
         d_.clock.SetNow(*t, freeze);
       } else if (body->contains("offset_seconds")) {
-        if (!(*body)["offset_seconds"].is_number()) return Error(400, "offset_seconds: expected a number", "offset_seconds");
+        if (!(*body)["offset_seconds"].is_number())
+          return Error(400, "offset_seconds: expected a number", "offset_seconds");
         d_.clock.SetOffset(std::chrono::duration_cast<core::Duration>(
             std::chrono::duration<double>((*body)["offset_seconds"].get<double>())));
       } else if (body->value("real", false)) {
         d_.clock.Reset();
       } else {
-        return Error(400, "body: expected {\"now\": RFC3339}, {\"offset_seconds\": n} or {\"real\": true}", "body");
+        return Error(
+            400, "body: expected {\"now\": RFC3339}, {\"offset_seconds\": n} or {\"real\": true}",
+            "body");
       }
       d_.service.InvalidateCache();
       d_.service.Sweep();
@@ -422,8 +456,11 @@ AdminResponse SandboxRouter::Admin(const AdminRequest& r, const std::vector<std:
   if (seg.size() == 2 && what == "stats" && m == "GET") {
     json s = d_.service.Stats();
     auto e = d_.events.stats();
-    s["events"] = {{"emitted", e.emitted}, {"sent", e.sent}, {"dropped", e.dropped},
-                   {"queued", e.queued},   {"failed_flushes", e.failed_flushes}};
+    s["events"] = {{"emitted", e.emitted},
+                   {"sent", e.sent},
+                   {"dropped", e.dropped},
+                   {"queued", e.queued},
+                   {"failed_flushes", e.failed_flushes}};
     return JsonReply(200, s);
   }
   if (seg.size() == 2 && what == "events" && m == "GET") {
@@ -431,8 +468,9 @@ AdminResponse SandboxRouter::Admin(const AdminRequest& r, const std::vector<std:
     for (const auto& line : d_.events.Recent(r.Param("name"))) out.push_back(json::parse(line));
     return JsonReply(200, {{"events", out}});
   }
-  return Error(404, "not found: " + m + " " + r.path + " (admin: /admin/faults, /admin/clock, /admin/stats, "
-                                                      "/admin/events, /admin/providers/{id})");
+  return Error(404, "not found: " + m + " " + r.path +
+                        " (admin: /admin/faults, /admin/clock, /admin/stats, "
+                        "/admin/events, /admin/providers/{id})");
 }
 
 }  // namespace calprobe::sandbox

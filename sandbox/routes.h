@@ -38,7 +38,8 @@ class SandboxRouter {
 
  private:
   core::AdminResponse Dispatch(const core::AdminRequest& r);
-  core::AdminResponse Api(const core::AdminRequest& r, const std::vector<std::string>& seg, double latency_ms);
+  core::AdminResponse Api(const core::AdminRequest& r, const std::vector<std::string>& seg,
+                          double latency_ms);
   core::AdminResponse Admin(const core::AdminRequest& r, const std::vector<std::string>& seg);
   core::AdminResponse FeedRequest(const core::AdminRequest& r, const std::string& file);
 

@@ -2,8 +2,8 @@
 
 #include "sandbox/server.h"
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -37,7 +37,8 @@ constexpr auto kBacklogPeriod = std::chrono::seconds(30);
 
 // Runs fn every `period` on io until *stopped. Pending waits own the ticker.
 struct Ticker : std::enable_shared_from_this<Ticker> {
-  Ticker(asio::io_context& io, std::chrono::milliseconds p, std::shared_ptr<bool> s, std::function<void()> f)
+  Ticker(asio::io_context& io, std::chrono::milliseconds p, std::shared_ptr<bool> s,
+         std::function<void()> f)
       : timer(io), period(p), stopped(std::move(s)), fn(std::move(f)) {}
   void Arm() {
     timer.expires_after(period);
@@ -80,7 +81,8 @@ struct Flusher {
     core::HttpRequest req;
     req.method = "POST";
     req.url = cfg.url;
-    req.headers = {{"Authorization", "Bearer " + cfg.token}, {"Content-Type", "application/x-ndjson"}};
+    req.headers = {{"Authorization", "Bearer " + cfg.token},
+                   {"Content-Type", "application/x-ndjson"}};
     req.body = EventQueue::ToNdjson(*batch);
     req.timeout = std::chrono::seconds(5);
     req.max_body_bytes = 1024 * 1024;
@@ -119,11 +121,14 @@ void StartPolls(SandboxService& service, core::HttpClient& http) {
     req.max_body_bytes = 8 * 1024 * 1024;
     req.max_redirects = 3;
     if (!job.etag.empty()) req.headers.emplace_back("If-None-Match", job.etag);
-    if (!job.last_modified.empty()) req.headers.emplace_back("If-Modified-Since", job.last_modified);
+    if (!job.last_modified.empty())
+      req.headers.emplace_back("If-Modified-Since", job.last_modified);
     auto start = std::chrono::steady_clock::now();
     http.Fetch(std::move(req), [&service, job, start](core::HttpResponse resp) {
       PollOutcome o;
-      o.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      o.duration_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count();
       if (!resp.ok()) {
         o.error_code = std::string(core::TransportErrorCode(resp.error));
       } else {
@@ -148,11 +153,13 @@ int RunSandbox(const SandboxConfig& config, const std::string& listen_override) 
   SandboxClock clock(core::SystemClock::Instance());
   FaultSet faults;
   EventQueue queue(config.events.max_queue, !config.events.url.empty());
-  const core::Clock& event_clock =
-      config.events.sandbox_time ? static_cast<const core::Clock&>(clock) : core::SystemClock::Instance();
+  const core::Clock& event_clock = config.events.sandbox_time
+                                       ? static_cast<const core::Clock&>(clock)
+                                       : core::SystemClock::Instance();
   SandboxService service(config, ServiceDeps{clock, event_clock, faults, queue});
-  SandboxRouter router(RouterDeps{service, faults, clock, queue, config,
-                                  [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }});
+  SandboxRouter router(
+      RouterDeps{service, faults, clock, queue, config,
+                 [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }});
 
   core::AdminServer server(server_io, config.max_body);
   for (const char* method : {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"}) {
@@ -170,9 +177,11 @@ int RunSandbox(const SandboxConfig& config, const std::string& listen_override) 
   Every(bg_io, kSweepPeriod, stopped, [&service] { service.Sweep(); });
   Every(bg_io, config.events.flush_interval, stopped, [&flusher] { flusher.Flush(); });
   Every(bg_io, kPollTick, stopped, [&service, &http] { StartPolls(service, http); });
-  Every(bg_io, std::chrono::duration_cast<std::chrono::milliseconds>(kBacklogPeriod), stopped, [&service] {
-    service.EmitBacklog(service.PollBacklog(std::chrono::system_clock::now()), kMaxConcurrentPolls);
-  });
+  Every(bg_io, std::chrono::duration_cast<std::chrono::milliseconds>(kBacklogPeriod), stopped,
+        [&service] {
+          service.EmitBacklog(service.PollBacklog(std::chrono::system_clock::now()),
+                              kMaxConcurrentPolls);
+        });
   asio::post(bg_io, [&service, &http] { StartPolls(service, http); });
 
   asio::signal_set signals(server_io, SIGINT, SIGTERM);

@@ -19,10 +19,14 @@ namespace oracle = calendar::oracle;
 
 std::string_view HoldStateName(HoldState s) {
   switch (s) {
-    case HoldState::kActive: return "active";
-    case HoldState::kConverted: return "converted";
-    case HoldState::kExpired: return "expired";
-    case HoldState::kReleased: return "released";
+    case HoldState::kActive:
+      return "active";
+    case HoldState::kConverted:
+      return "converted";
+    case HoldState::kExpired:
+      return "expired";
+    case HoldState::kReleased:
+      return "released";
   }
   return "unknown";
 }
@@ -72,9 +76,10 @@ ApiError BodyError(const core::ConfigErrors& errors) {
     e.details.push_back(ce.ToString());
     if (e.param.empty()) e.param = ce.path;
   }
-  if (!errors.all().empty()) e.message = errors.all().front().path.empty()
-                                             ? errors.all().front().message
-                                             : errors.all().front().path + ": " + errors.all().front().message;
+  if (!errors.all().empty())
+    e.message = errors.all().front().path.empty()
+                    ? errors.all().front().message
+                    : errors.all().front().path + ": " + errors.all().front().message;
   return e;
 }
 
@@ -130,7 +135,8 @@ std::vector<std::string> SandboxService::ProviderIds() const {
   return ids;
 }
 
-ApiResult<nlohmann::json> SandboxService::DescribeProvider(const std::string& id, bool with_secrets) const {
+ApiResult<nlohmann::json> SandboxService::DescribeProvider(const std::string& id,
+                                                           bool with_secrets) const {
   std::lock_guard lock(mu_);
   ProviderState* p = FindLocked(id);
   if (!p) return NotFoundError("provider", id);
@@ -143,18 +149,22 @@ ApiResult<nlohmann::json> SandboxService::DescribeProvider(const std::string& id
     return std::string(b);
   };
   for (const auto& r : t.rules) {
-    rules.push_back({{"weekday_mask", r.weekday_mask}, {"start", hhmm(r.start_minute)}, {"end", hhmm(r.end_minute)}});
+    rules.push_back({{"weekday_mask", r.weekday_mask},
+                     {"start", hhmm(r.start_minute)},
+                     {"end", hhmm(r.end_minute)}});
   }
   nlohmann::json exceptions = nlohmann::json::array();
   for (const auto& e : p->exceptions) {
-    exceptions.push_back({{"exception_id", e.id}, {"kind", e.ex.kind},
-                          {"start", FormatLocal(e.ex.span.start, zone)}, {"end", FormatLocal(e.ex.span.end, zone)}});
+    exceptions.push_back({{"exception_id", e.id},
+                          {"kind", e.ex.kind},
+                          {"start", FormatLocal(e.ex.span.start, zone)},
+                          {"end", FormatLocal(e.ex.span.end, zone)}});
   }
   nlohmann::json sources = nlohmann::json::array();
   for (const auto& s : p->sources) {
-    nlohmann::json j = {{"source_id", s.config.id}, {"inline", s.inline_ics}, {"loaded", s.have_data},
-                        {"last_status", s.last_status}, {"last_error", s.last_error},
-                        {"busy_events", s.calendar.stats().events}};
+    nlohmann::json j = {{"source_id", s.config.id},   {"inline", s.inline_ics},
+                        {"loaded", s.have_data},      {"last_status", s.last_status},
+                        {"last_error", s.last_error}, {"busy_events", s.calendar.stats().events}};
     if (!s.inline_ics) {
       j["url"] = core::RedactUrl(s.config.url);
       j["poll_interval_seconds"] = s.config.poll_interval.count() / 1000.0;
@@ -176,7 +186,8 @@ ApiResult<nlohmann::json> SandboxService::DescribeProvider(const std::string& id
   return out;
 }
 
-ApiResult<nlohmann::json> SandboxService::UpdateRules(const std::string& id, const std::string& body) {
+ApiResult<nlohmann::json> SandboxService::UpdateRules(const std::string& id,
+                                                      const std::string& body) {
   core::ConfigErrors errors;
   auto yaml = ParseBody(body, &errors);
   std::lock_guard lock(mu_);
@@ -196,13 +207,19 @@ ApiResult<nlohmann::json> SandboxService::UpdateRules(const std::string& id, con
                  .With("weekday_mask", int64_t{mask})
                  .With("timezone", truth.timezone)
                  .With("lead_time_hours", int64_t{truth.lead_time_hours}));
-  core::Log(core::LogLevel::kInfo, "rules updated").Kv("provider", id).Kv("rules", truth.rules.size());
-  return nlohmann::json{{"provider_id", id}, {"rules", truth.rules.size()}, {"weekday_mask", mask},
-                        {"timezone", truth.timezone}, {"lead_time_hours", truth.lead_time_hours},
+  core::Log(core::LogLevel::kInfo, "rules updated")
+      .Kv("provider", id)
+      .Kv("rules", truth.rules.size());
+  return nlohmann::json{{"provider_id", id},
+                        {"rules", truth.rules.size()},
+                        {"weekday_mask", mask},
+                        {"timezone", truth.timezone},
+                        {"lead_time_hours", truth.lead_time_hours},
                         {"version", p->version}};
 }
 
-ApiResult<nlohmann::json> SandboxService::AddException(const std::string& id, const std::string& body) {
+ApiResult<nlohmann::json> SandboxService::AddException(const std::string& id,
+                                                       const std::string& body) {
   core::ConfigErrors errors;
   auto yaml = ParseBody(body, &errors);
   std::lock_guard lock(mu_);
@@ -216,25 +233,33 @@ ApiResult<nlohmann::json> SandboxService::AddException(const std::string& id, co
   p->exceptions.push_back({eid, *ex});
   TouchLocked(p);
   double minutes = std::chrono::duration<double>(ex->span.end - ex->span.start).count() / 60.0;
-  EmitLocked(NewEvent("cal.exception.upserted", p).With("kind", ex->kind).With("span_minutes", minutes));
+  EmitLocked(
+      NewEvent("cal.exception.upserted", p).With("kind", ex->kind).With("span_minutes", minutes));
   const oracle::Zone* zone = oracle::FindZone(p->config.truth.timezone);
-  return nlohmann::json{{"exception_id", eid}, {"provider_id", id}, {"kind", ex->kind},
-                        {"start", FormatLocal(ex->span.start, zone)}, {"end", FormatLocal(ex->span.end, zone)}};
+  return nlohmann::json{{"exception_id", eid},
+                        {"provider_id", id},
+                        {"kind", ex->kind},
+                        {"start", FormatLocal(ex->span.start, zone)},
+                        {"end", FormatLocal(ex->span.end, zone)}};
 }
 
-ApiResult<bool> SandboxService::DeleteException(const std::string& id, const std::string& exception_id) {
+ApiResult<bool> SandboxService::DeleteException(const std::string& id,
+                                                const std::string& exception_id) {
   std::lock_guard lock(mu_);
   ProviderState* p = FindLocked(id);
   if (!p) return NotFoundError("provider", id);
-  size_t n = std::erase_if(p->exceptions, [&](const ExceptionState& e) { return e.id == exception_id; });
+  size_t n =
+      std::erase_if(p->exceptions, [&](const ExceptionState& e) { return e.id == exception_id; });
   if (n == 0) return NotFoundError("exception", exception_id);
   TouchLocked(p);
   return true;
 }
 
-std::optional<std::string> SandboxService::OverlapLocked(const std::string& provider_id, const Span& s) const {
+std::optional<std::string> SandboxService::OverlapLocked(const std::string& provider_id,
+                                                         const Span& s) const {
   for (const auto& [id, h] : holds_) {
-    if (h.provider_id == provider_id && h.state == HoldState::kActive && h.span.Overlaps(s)) return id;
+    if (h.provider_id == provider_id && h.state == HoldState::kActive && h.span.Overlaps(s))
+      return id;
   }
   for (const auto& [id, b] : bookings_) {
     if (b.provider_id == provider_id && b.span.Overlaps(s)) return id;
@@ -263,7 +288,8 @@ ApiResult<Hold> SandboxService::CreateHold(const HoldRequest& r) {
                    .With("source", r.source)
                    .With("ttl_minutes", ttl_minutes)
                    .With("overlap_detected", true));
-    ApiError e{409, "the span overlaps an existing hold or booking", "", {}, nlohmann::json::object()};
+    ApiError e{
+        409, "the span overlaps an existing hold or booking", "", {}, nlohmann::json::object()};
     e.extra["overlap_detected"] = true;
     e.extra["conflicting_id"] = *conflict;
     return e;
@@ -323,7 +349,11 @@ ApiResult<Booking> SandboxService::ConfirmHold(const std::string& hold_id) {
   Hold& h = it->second;
   if (h.state == HoldState::kConverted) return bookings_.at(h.booking_id);
   if (h.state != HoldState::kActive) {
-    ApiError e{410, "hold " + hold_id + " is " + std::string(HoldStateName(h.state)), "", {}, nlohmann::json::object()};
+    ApiError e{410,
+               "hold " + hold_id + " is " + std::string(HoldStateName(h.state)),
+               "",
+               {},
+               nlohmann::json::object()};
     e.extra["state"] = std::string(HoldStateName(h.state));
     return e;
   }

@@ -14,11 +14,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "calendar/ics/ics.h"
 #include "calendar/oracle/oracle.h"
@@ -45,7 +44,7 @@ struct ApiError {
 
 template <typename T>
 struct ApiResult {
-  ApiResult(T v) : value(std::move(v)) {}  // NOLINT: implicit by design
+  ApiResult(T v) : value(std::move(v)) {}         // NOLINT: implicit by design
   ApiResult(ApiError e) : error(std::move(e)) {}  // NOLINT
   bool ok() const { return value.has_value(); }
   std::optional<T> value;
@@ -64,8 +63,8 @@ struct Hold {
   TimePoint created_at{};
   TimePoint expires_at{};
   HoldState state = HoldState::kActive;
-  TimePoint ended_at{};     // when it expired / converted / was released
-  std::string booking_id;   // when converted
+  TimePoint ended_at{};    // when it expired / converted / was released
+  std::string booking_id;  // when converted
 };
 
 struct Booking {
@@ -89,8 +88,8 @@ struct FeasibilityAnswer {
   bool truncated = false;
   int candidate_windows = 0;  // grid positions inside open time, before removals
   bool cache_hit = false;
-  double duration_ms = 0;     // compute time (+ injected latency), 0 on a hit
-  std::string timezone;       // the provider's zone (responses use its offsets)
+  double duration_ms = 0;  // compute time (+ injected latency), 0 on a hit
+  std::string timezone;    // the provider's zone (responses use its offsets)
 };
 
 struct HoldRequest {
@@ -111,8 +110,8 @@ struct PollJob {
 };
 
 struct PollOutcome {
-  int http_status = 0;          // 0: transport failure
-  std::string error_code;       // e.g. http.timeout; empty when it worked
+  int http_status = 0;     // 0: transport failure
+  std::string error_code;  // e.g. http.timeout; empty when it worked
   std::string body;
   std::string etag;
   std::string last_modified;
@@ -150,7 +149,8 @@ class SandboxService {
   // `injected_latency_ms` (the latency fault, slept by the caller) is added
   // to the reported duration. Emits cal.feasible.cache.hit|miss and, on a
   // miss, cal.feasible.generated.
-  ApiResult<FeasibilityAnswer> Feasibility(const FeasibilityQuery& q, double injected_latency_ms = 0);
+  ApiResult<FeasibilityAnswer> Feasibility(const FeasibilityQuery& q,
+                                           double injected_latency_ms = 0);
 
   // --- holds and bookings ---
   // 409 with extra.overlap_detected = true when the span overlaps a live hold
@@ -169,8 +169,8 @@ class SandboxService {
 
   // --- outbound feed ---
   // The provider's ICS feed. `token` absent = no token given.
-  ApiResult<std::string> Feed(const std::string& provider_id, const std::optional<std::string>& token,
-                              bool include_holds);
+  ApiResult<std::string> Feed(const std::string& provider_id,
+                              const std::optional<std::string>& token, bool include_holds);
   // New random token; the old one stops working. Emits the regenerated event.
   ApiResult<std::string> RegenerateFeedToken(const std::string& provider_id);
 

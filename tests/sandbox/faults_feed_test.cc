@@ -14,7 +14,8 @@ using std::chrono::minutes;
 using std::chrono::seconds;
 namespace oracle = calendar::oracle;
 
-Fault F(const std::string& name, const std::string& provider = "", std::map<std::string, double> params = {}) {
+Fault F(const std::string& name, const std::string& provider = "",
+        std::map<std::string, double> params = {}) {
   return Fault{name, provider, std::move(params)};
 }
 
@@ -59,8 +60,12 @@ TEST_F(SandboxFixture, FaultSlotsMissingDropsEveryNth) {
 }
 
 TEST_F(SandboxFixture, FaultSlotsExtraInException) {
-  ASSERT_TRUE(service->AddException(
-      "p", R"({"kind":"blocked","start":"2027-03-15T12:00:00-04:00","end":"2027-03-15T13:00:00-04:00"})").ok());
+  ASSERT_TRUE(
+      service
+          ->AddException(
+              "p",
+              R"({"kind":"blocked","start":"2027-03-15T12:00:00-04:00","end":"2027-03-15T13:00:00-04:00"})")
+          .ok());
   EXPECT_EQ(Monday().slots.size(), 14u);
   ASSERT_TRUE(faults.Set(F("slots_extra_in_exception", "p")).ok());
   FeasibilityAnswer a = Monday();
@@ -137,8 +142,9 @@ TEST_F(SandboxFixture, FaultHoldNeverExpiresUntilCleared) {
 
 TEST(RenderFeedTest, ValidIcsWithCrlfAndFolding) {
   auto start = *core::ParseRfc3339("2027-03-15T14:00:00Z");
-  std::vector<FeedEntry> entries = {{"b1@sandbox.calprobe.invalid", {start, start + minutes(30)}, false},
-                                    {"h2@sandbox.calprobe.invalid", {start + hours(1), start + hours(2)}, true}};
+  std::vector<FeedEntry> entries = {
+      {"b1@sandbox.calprobe.invalid", {start, start + minutes(30)}, false},
+      {"h2@sandbox.calprobe.invalid", {start + hours(1), start + hours(2)}, true}};
   std::string name(120, 'n');
   std::string ics = RenderFeed(name, entries, start);
   EXPECT_EQ(ics.rfind("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n", 0), 0u);
@@ -180,7 +186,8 @@ TEST_F(SandboxFixture, FeedTokensHoldsAndRegeneration) {
   EXPECT_EQ(sink.Count("cal.ics.feed.requested"), 4);
 
   ASSERT_TRUE(faults.Set(F("feed_missing_holds")).ok());
-  EXPECT_EQ(service->Feed("p", token, true).value->find("UID:" + h.value->id + "@"), std::string::npos);
+  EXPECT_EQ(service->Feed("p", token, true).value->find("UID:" + h.value->id + "@"),
+            std::string::npos);
   ASSERT_TRUE(faults.Set(F("feed_token_not_checked")).ok());
   EXPECT_TRUE(service->Feed("p", std::nullopt, false).ok());
   ASSERT_TRUE(faults.Set(F("ok")).ok());

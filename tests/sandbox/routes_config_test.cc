@@ -13,10 +13,12 @@ class RouterTest : public SandboxFixture {
  protected:
   void SetUp() override {
     SandboxFixture::SetUp();
-    router = std::make_unique<SandboxRouter>(RouterDeps{*service, faults, clock, events, *config,
-                                                        [this](std::chrono::milliseconds d) { slept += d; }});
+    router = std::make_unique<SandboxRouter>(
+        RouterDeps{*service, faults, clock, events, *config,
+                   [this](std::chrono::milliseconds d) { slept += d; }});
   }
-  core::AdminResponse Call(const std::string& method, const std::string& target, const std::string& body = "") {
+  core::AdminResponse Call(const std::string& method, const std::string& target,
+                           const std::string& body = "") {
     core::AdminRequest r;
     r.method = method;
     size_t q = target.find('?');
@@ -55,7 +57,9 @@ TEST_F(RouterTest, FeasibilityJsonUsesProviderOffsets) {
   EXPECT_EQ(J(Call("GET", kMonday))["cache"], "hit");
   EXPECT_EQ(Header(r, "Date"), "Mon, 15 Mar 2027 10:00:00 GMT");
   // An unencoded '+' in an offset (decoded as a space) is still understood.
-  auto berlin = Call("GET", "/api/providers/b/feasibility?from=2027-03-16T00:00:00+01:00&to=2027-03-17T00:00:00+01:00");
+  auto berlin = Call(
+      "GET",
+      "/api/providers/b/feasibility?from=2027-03-16T00:00:00+01:00&to=2027-03-17T00:00:00+01:00");
   ASSERT_EQ(berlin.status, 200) << berlin.body;
   EXPECT_EQ(J(berlin)["slots"][0]["start"], "2027-03-16T08:00:00+01:00");
 }
@@ -70,17 +74,25 @@ TEST_F(RouterTest, BadParametersGet400NamingThem) {
   EXPECT_EQ(J(r)["param"], "duration_minutes");
   r = Call("POST", "/api/holds", "{not json");
   EXPECT_EQ(J(r)["param"], "body");
-  r = Call("POST", "/api/holds", R"({"provider_id":"p","start":"2027-03-15T14:00:00Z","end":"2027-03-15T14:30:00Z","ttl_seconds":"60"})");
+  r = Call(
+      "POST", "/api/holds",
+      R"({"provider_id":"p","start":"2027-03-15T14:00:00Z","end":"2027-03-15T14:30:00Z","ttl_seconds":"60"})");
   EXPECT_EQ(J(r)["param"], "ttl_seconds");
-  r = Call("PUT", "/api/providers/p/rules", R"({"rules":[{"weekdays":["mon"],"start":"9am","end":"17:00"}]})");
+  r = Call("PUT", "/api/providers/p/rules",
+           R"({"rules":[{"weekdays":["mon"],"start":"9am","end":"17:00"}]})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(J(r)["param"], "rules[0].start");
-  EXPECT_EQ(Call("GET", "/api/providers/nope/feasibility?from=2027-03-15T00:00:00Z&to=2027-03-16T00:00:00Z").status, 404);
+  EXPECT_EQ(
+      Call("GET",
+           "/api/providers/nope/feasibility?from=2027-03-15T00:00:00Z&to=2027-03-16T00:00:00Z")
+          .status,
+      404);
   EXPECT_EQ(Call("GET", "/nowhere").status, 404);
 }
 
 TEST_F(RouterTest, HoldLifecycleOverHttpShapes) {
-  std::string body = R"({"provider_id":"p","start":"2027-03-15T14:00:00Z","end":"2027-03-15T14:30:00Z","ttl_seconds":2,"source":"synthetic"})";
+  std::string body =
+      R"({"provider_id":"p","start":"2027-03-15T14:00:00Z","end":"2027-03-15T14:30:00Z","ttl_seconds":2,"source":"synthetic"})";
   auto r = Call("POST", "/api/holds", body);
   ASSERT_EQ(r.status, 201) << r.body;
   std::string id = J(r)["hold_id"];
@@ -105,7 +117,8 @@ TEST_F(RouterTest, FeedEndpointAndTokenRegeneration) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.content_type, "text/calendar; charset=utf-8");
   EXPECT_EQ(Call("GET", "/feeds/p.ics").status, 401);
-  EXPECT_EQ(J(Call("GET", "/feeds/p.ics?token=feedtoken-0123456789&include_holds=maybe"))["param"], "include_holds");
+  EXPECT_EQ(J(Call("GET", "/feeds/p.ics?token=feedtoken-0123456789&include_holds=maybe"))["param"],
+            "include_holds");
   auto regen = Call("POST", "/api/providers/p/feed-token/regenerate");
   ASSERT_EQ(regen.status, 200);
   std::string fresh = J(regen)["token"];
@@ -124,7 +137,8 @@ TEST_F(RouterTest, LatencyAndErrorFaultsApplyToApiNotAdmin) {
   EXPECT_GE(sink.Last("cal.feasible.generated")->Number("duration_ms").value_or(0), 250.0);
   Call("GET", "/admin/stats");
   EXPECT_EQ(slept, std::chrono::milliseconds(250));
-  ASSERT_EQ(Call("POST", "/admin/faults", R"({"fault":"errors","params":{"rate":0.5}})").status, 200);
+  ASSERT_EQ(Call("POST", "/admin/faults", R"({"fault":"errors","params":{"rate":0.5}})").status,
+            200);
   int failed = 0;
   for (int i = 0; i < 10; ++i) failed += Call("GET", kMonday).status == 503;
   EXPECT_EQ(failed, 5);
@@ -134,7 +148,8 @@ TEST_F(RouterTest, LatencyAndErrorFaultsApplyToApiNotAdmin) {
   auto bad = Call("POST", "/admin/faults", R"({"fault":"gremlins"})");
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(J(bad)["param"], "fault");
-  EXPECT_EQ(J(Call("POST", "/admin/faults", R"({"fault":"latency","provider_id":"zz"})"))["param"], "provider_id");
+  EXPECT_EQ(J(Call("POST", "/admin/faults", R"({"fault":"latency","provider_id":"zz"})"))["param"],
+            "provider_id");
 }
 
 TEST_F(RouterTest, ApiTokenGuardsApiButNotFeedsOrAdmin) {
@@ -193,33 +208,44 @@ INSTANTIATE_TEST_SUITE_P(
     Invalid, SandboxConfigErrorTest,
     ::testing::Values(
         BadConfig{"unknown_tz",
-                  "    timezone: Mars/Olympus\n    rules:\n      - {weekdays: [mon], start: \"09:00\", end: \"17:00\"}\n",
+                  "    timezone: Mars/Olympus\n    rules:\n      - {weekdays: [mon], start: "
+                  "\"09:00\", end: \"17:00\"}\n",
                   ":3:15: providers[0].timezone: unknown time zone"},
         BadConfig{"end_before_start",
-                  "    timezone: UTC\n    rules:\n      - {weekdays: [mon], start: \"17:00\", end: \"09:00\"}\n",
+                  "    timezone: UTC\n    rules:\n      - {weekdays: [mon], start: \"17:00\", end: "
+                  "\"09:00\"}\n",
                   ":5:48: providers[0].rules[0].end: end 09:00 is not after start 17:00"},
         BadConfig{"overlapping_rules",
-                  "    timezone: UTC\n    rules:\n      - {weekdays: [mon], start: \"09:00\", end: \"12:00\"}\n"
+                  "    timezone: UTC\n    rules:\n      - {weekdays: [mon], start: \"09:00\", end: "
+                  "\"12:00\"}\n"
                   "      - {weekdays: [mon, tue], start: \"11:00\", end: \"13:00\"}\n",
                   ":6:9: providers[0].rules[1]: overlaps providers[0].rules[0]"},
         BadConfig{"bad_weekday",
-                  "    timezone: UTC\n    rules:\n      - {weekdays: [funday], start: \"09:00\", end: \"17:00\"}\n",
+                  "    timezone: UTC\n    rules:\n      - {weekdays: [funday], start: \"09:00\", "
+                  "end: \"17:00\"}\n",
                   "providers[0].rules[0].weekdays: unknown weekday \"funday\""},
         BadConfig{"unknown_key",
-                  "    timezone: UTC\n    lead_hours: 2\n    rules:\n      - {weekdays: [mon], start: \"09:00\", end: \"17:00\"}\n",
+                  "    timezone: UTC\n    lead_hours: 2\n    rules:\n      - {weekdays: [mon], "
+                  "start: \"09:00\", end: \"17:00\"}\n",
                   ":4:5: providers[0].lead_hours: unknown key"},
         BadConfig{"exception_end",
-                  "    timezone: UTC\n    rules:\n      - {weekdays: [mon], start: \"09:00\", end: \"17:00\"}\n"
-                  "    exceptions:\n      - {kind: blocked, start: \"2027-03-15T12:00:00Z\", end: \"2027-03-15T11:00:00Z\"}\n",
+                  "    timezone: UTC\n    rules:\n      - {weekdays: [mon], start: \"09:00\", end: "
+                  "\"17:00\"}\n"
+                  "    exceptions:\n      - {kind: blocked, start: \"2027-03-15T12:00:00Z\", end: "
+                  "\"2027-03-15T11:00:00Z\"}\n",
                   "providers[0].exceptions[0].end: end is not after start"},
-        BadConfig{"no_rules", "    timezone: UTC\n", "providers[0]: missing required key \"rules\""}));
+        BadConfig{"no_rules", "    timezone: UTC\n",
+                  "providers[0]: missing required key \"rules\""}));
 
 TEST(SandboxConfigTest, EventsUrlNeedsToken) {
   auto cfg = LoadYaml(
-      "events: {url: \"http://127.0.0.1:1/api/v1/events\"}\nproviders:\n  - id: p\n    timezone: UTC\n"
+      "events: {url: \"http://127.0.0.1:1/api/v1/events\"}\nproviders:\n  - id: p\n    timezone: "
+      "UTC\n"
       "    rules: [{weekdays: [mon], start: \"09:00\", end: \"17:00\"}]\n");
   ASSERT_FALSE(cfg.ok());
-  EXPECT_NE(cfg.error().find("events: events.url is set but events.token is empty"), std::string::npos) << cfg.error();
+  EXPECT_NE(cfg.error().find("events: events.url is set but events.token is empty"),
+            std::string::npos)
+      << cfg.error();
 }
 
 }  // namespace

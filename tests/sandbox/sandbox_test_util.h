@@ -3,12 +3,12 @@
 // recording event sink, built from YAML written to a temp file.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "core/event.h"
@@ -27,7 +27,8 @@ inline core::TimePoint T(const std::string& rfc3339) {
 }
 
 // Writes `yaml` to a unique temp file and loads it.
-inline core::Result<SandboxConfig> LoadYaml(const std::string& yaml, const std::string& name = "sandbox.yaml") {
+inline core::Result<SandboxConfig> LoadYaml(const std::string& yaml,
+                                            const std::string& name = "sandbox.yaml") {
   std::string dir = ::testing::TempDir();
   std::string path = dir + "/" + std::to_string(::getpid()) + "-" + name;
   std::ofstream(path) << yaml;
@@ -90,7 +91,8 @@ class SandboxFixture : public ::testing::Test {
 
   // Feasibility for "p" on Monday 2027-03-15 (local day).
   FeasibilityAnswer Monday(const std::string& provider = "p") {
-    auto r = service->Feasibility({provider, T("2027-03-15T00:00:00-04:00"), T("2027-03-16T00:00:00-04:00"), 0});
+    auto r = service->Feasibility(
+        {provider, T("2027-03-15T00:00:00-04:00"), T("2027-03-16T00:00:00-04:00"), 0});
     EXPECT_TRUE(r.ok()) << r.error.message;
     return r.value.value_or(FeasibilityAnswer{});
   }

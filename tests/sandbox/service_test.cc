@@ -155,15 +155,19 @@ TEST_F(SandboxFixture, FeasibilityValidationNamesTheParameter) {
   r = service->Feasibility({"p", T("2027-01-01T00:00:00Z"), T("2027-06-01T00:00:00Z"), 0});
   EXPECT_EQ(r.error.param, "to");
   EXPECT_NE(r.error.message.find("62 days"), std::string::npos);
-  EXPECT_EQ(service->Feasibility({"zz", T("2027-03-15T00:00:00Z"), T("2027-03-16T00:00:00Z"), 0}).error.status, 404);
+  EXPECT_EQ(service->Feasibility({"zz", T("2027-03-15T00:00:00Z"), T("2027-03-16T00:00:00Z"), 0})
+                .error.status,
+            404);
 }
 
 TEST_F(SandboxFixture, DurationAndTruncation) {
-  auto r = service->Feasibility({"p", T("2027-03-15T00:00:00-04:00"), T("2027-03-16T00:00:00-04:00"), 60});
+  auto r = service->Feasibility(
+      {"p", T("2027-03-15T00:00:00-04:00"), T("2027-03-16T00:00:00-04:00"), 60});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.value->slots.size(), 15u);  // 60-minute slots every 30 minutes
   EXPECT_EQ(r.value->slots.front().end - r.value->slots.front().start, minutes(60));
-  auto week = service->Feasibility({"p", T("2027-03-15T00:00:00-04:00"), T("2027-03-29T00:00:00-04:00"), 0});
+  auto week = service->Feasibility(
+      {"p", T("2027-03-15T00:00:00-04:00"), T("2027-03-29T00:00:00-04:00"), 0});
   ASSERT_TRUE(week.ok());
   EXPECT_TRUE(week.value->truncated);
   EXPECT_EQ(week.value->slots.size(), 100u);
@@ -171,12 +175,14 @@ TEST_F(SandboxFixture, DurationAndTruncation) {
 }
 
 TEST_F(SandboxFixture, RulesUpdateValidatesWithPathsAndEmits) {
-  auto bad = service->UpdateRules("p", R"({"rules":[{"weekdays":["mon"],"start":"17:00","end":"09:00"}]})");
+  auto bad = service->UpdateRules(
+      "p", R"({"rules":[{"weekdays":["mon"],"start":"17:00","end":"09:00"}]})");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error.status, 400);
   EXPECT_EQ(bad.error.param, "rules[0].end");
   auto overlap = service->UpdateRules(
-      "p", R"({"rules":[{"weekdays":["mon"],"start":"09:00","end":"12:00"},{"weekdays":["mon","tue"],"start":"11:00","end":"13:00"}]})");
+      "p",
+      R"({"rules":[{"weekdays":["mon"],"start":"09:00","end":"12:00"},{"weekdays":["mon","tue"],"start":"11:00","end":"13:00"}]})");
   ASSERT_FALSE(overlap.ok());
   EXPECT_EQ(overlap.error.param, "rules[1]");
   auto tz = service->UpdateRules("p", R"({"timezone":"Mars/Olympus"})");
@@ -187,7 +193,8 @@ TEST_F(SandboxFixture, RulesUpdateValidatesWithPathsAndEmits) {
   EXPECT_EQ(Monday().slots.size(), 16u);  // unchanged
 
   auto ok = service->UpdateRules(
-      "p", R"({"rules":[{"weekdays":["mon","wed"],"start":"10:00","end":"12:00"}],"lead_time_hours":2})");
+      "p",
+      R"({"rules":[{"weekdays":["mon","wed"],"start":"10:00","end":"12:00"}],"lead_time_hours":2})");
   ASSERT_TRUE(ok.ok()) << ok.error.message;
   const core::Event* e = sink.Last("cal.rule.updated");
   ASSERT_NE(e, nullptr);
@@ -200,18 +207,23 @@ TEST_F(SandboxFixture, RulesUpdateValidatesWithPathsAndEmits) {
 TEST_F(SandboxFixture, ExceptionsBlockAndAdd) {
   Monday();
   auto blocked = service->AddException(
-      "p", R"({"kind":"blocked","start":"2027-03-15T12:00:00-04:00","end":"2027-03-15T13:00:00-04:00"})");
+      "p",
+      R"({"kind":"blocked","start":"2027-03-15T12:00:00-04:00","end":"2027-03-15T13:00:00-04:00"})");
   ASSERT_TRUE(blocked.ok()) << blocked.error.message;
   const core::Event* e = sink.Last("cal.exception.upserted");
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->String("kind"), "blocked");
   EXPECT_EQ(e->Number("span_minutes"), 60);
   EXPECT_EQ(Monday().slots.size(), 14u);
-  ASSERT_TRUE(service->AddException(
-                  "p", R"({"kind":"extra","start":"2027-03-15T18:00:00-04:00","end":"2027-03-15T19:00:00-04:00"})")
-                  .ok());
+  ASSERT_TRUE(
+      service
+          ->AddException(
+              "p",
+              R"({"kind":"extra","start":"2027-03-15T18:00:00-04:00","end":"2027-03-15T19:00:00-04:00"})")
+          .ok());
   EXPECT_EQ(Monday().slots.size(), 16u);
-  auto bad = service->AddException("p", R"({"kind":"later","start":"x","end":"2027-03-15T19:00:00-04:00"})");
+  auto bad = service->AddException(
+      "p", R"({"kind":"later","start":"x","end":"2027-03-15T19:00:00-04:00"})");
   EXPECT_EQ(bad.error.param, "kind");
   EXPECT_EQ(bad.error.details.size(), 2u);
   ASSERT_TRUE(service->DeleteException("p", (*blocked.value)["exception_id"]).ok());
@@ -221,7 +233,8 @@ TEST_F(SandboxFixture, ExceptionsBlockAndAdd) {
 constexpr const char* kBusyIcs =
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n"
     "BEGIN:VEVENT\r\nUID:busy-1\r\nDTSTAMP:20270301T000000Z\r\n"
-    "DTSTART;TZID=America/New_York:20270308T140000\r\nDTEND;TZID=America/New_York:20270308T150000\r\n"
+    "DTSTART;TZID=America/New_York:20270308T140000\r\nDTEND;TZID=America/"
+    "New_York:20270308T150000\r\n"
     "RRULE:FREQ=WEEKLY;BYDAY=MO\r\nSUMMARY:Standup\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
 
 TEST_F(SandboxFixture, InlineBusySourceBlocksRecurringTime) {
@@ -237,7 +250,8 @@ TEST_F(SandboxFixture, InlineBusySourceBlocksRecurringTime) {
 }
 
 TEST_F(SandboxFixture, PolledBusySourceEmitsPollEvents) {
-  auto r = service->AddBusySource("p", R"({"id":"ext","url":"http://127.0.0.1:1/cal.ics","poll_interval":"1m"})");
+  auto r = service->AddBusySource(
+      "p", R"({"id":"ext","url":"http://127.0.0.1:1/cal.ics","poll_interval":"1m"})");
   ASSERT_TRUE(r.ok()) << r.error.message;
   core::TimePoint real = T("2027-01-01T00:00:00Z");
   EXPECT_EQ(service->PollBacklog(real), 1u);
