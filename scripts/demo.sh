@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds calprobe and runs the demo on 127.0.0.1: a local endpoint to probe
-# and the agent with config/demo.yaml. Ctrl-C stops everything it started.
+# Builds calprobe and runs the demo on 127.0.0.1: the sandbox calendar
+# service (config/sandbox.yaml) and the agent probing it (config/demo.yaml). Ctrl-C stops everything it started.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CALPROBE_NINJA_TARGETS=calprobe "$here/scripts/build.sh" -DCALPROBE_BUILD_TESTS=OFF -DCALPROBE_BUILD_BENCH=OFF
@@ -17,31 +17,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# The demo's own endpoint to probe: a private nginx on 127.0.0.1:18080.
-mkdir -p "$state/nginx"
-cat > "$state/nginx/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $state/nginx/nginx.pid;
-error_log $state/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $state/nginx/body;
-  proxy_temp_path $state/nginx/proxy;
-  fastcgi_temp_path $state/nginx/fastcgi;
-  uwsgi_temp_path $state/nginx/uwsgi;
-  scgi_temp_path $state/nginx/scgi;
-  server {
-    listen 127.0.0.1:18080;
-    location = /health { default_type text/plain; return 200 "ok\n"; }
-    location = /json { default_type application/json; return 200 '{"status":"ok"}'; }
-    location = /fail { return 503; }
-  }
-}
-CONF
-nginx -c "$state/nginx/nginx.conf" -p "$state/nginx" &
+# The sandbox calendar service: the platform the demo monitors. It sends its
+# cal.* events to the agent's ingest endpoint.
+export SANDBOX_SYNTHETIC_FEED_TOKEN="${SANDBOX_SYNTHETIC_FEED_TOKEN:-demo-feed-token-0001}"
+CALPROBE_EVENTS_URL=http://127.0.0.1:9464/api/v1/events \
+  "$bin" sandbox --config "$here/config/sandbox.yaml" --listen 127.0.0.1:8090 &
 pids+=($!)
 
 "$bin" run --config "$here/config/demo.yaml" &
@@ -58,6 +38,7 @@ cat <<MSG
     metrics     http://127.0.0.1:9464/metrics
     targets     http://127.0.0.1:9464/api/v1/targets
     ingest      curl -H "Authorization: Bearer \$CALPROBE_INGEST_TOKEN" --data-binary @events.ndjson http://127.0.0.1:9464/api/v1/events
+    sandbox     http://127.0.0.1:8090/api/providers   (faults: curl -XPOST 127.0.0.1:8090/admin/faults -d '{"fault":"slots_missing"}')
   Ctrl-C to stop.
 
 MSG
