@@ -32,7 +32,7 @@ MappedResponse Slots(std::initializer_list<const char*> starts, int minutes_long
   return r;
 }
 
-TEST(JudgeTest, ExactAnswerIsOk) {
+TEST(FeasibilityJudgeTest, ExactAnswerIsOk) {
   auto v =
       Judge(Truth(), kDay, kNow,
             Slots({"2027-03-15T11:00:00Z", "2027-03-15T09:00:00Z", "2027-03-15T10:00:00Z"}), {});
@@ -40,7 +40,7 @@ TEST(JudgeTest, ExactAnswerIsOk) {
   EXPECT_EQ(v.judged_expected, 3);
 }
 
-TEST(JudgeTest, MissingAndClassifiedExtraSlots) {
+TEST(FeasibilityJudgeTest, MissingAndClassifiedExtraSlots) {
   auto r = Slots({"2027-03-15T09:00:00Z", "2027-03-15T13:00:00Z", "2027-03-15T09:30:00Z"});
   r.slots.push_back({T("2027-03-15T10:00:00Z"), T("2027-03-15T10:30:00Z")});
   auto v = Judge(Truth(), kDay, kNow, r, {});
@@ -66,7 +66,7 @@ TEST(JudgeTest, MissingAndClassifiedExtraSlots) {
   EXPECT_EQ(e.Find("lead_time"), nullptr);  // zero counts are left out
 }
 
-TEST(JudgeTest, TruncationAgainstTheLimit) {
+TEST(FeasibilityJudgeTest, TruncationAgainstTheLimit) {
   const JudgeOptions two{.max_slots = 2};
   auto first_two = Slots({"2027-03-15T09:00:00Z", "2027-03-15T10:00:00Z"});
   first_two.truncated = true;
@@ -94,7 +94,7 @@ TEST(JudgeTest, TruncationAgainstTheLimit) {
   EXPECT_TRUE(v.ok()) << v.Summary();
 }
 
-TEST(JudgeTest, LeadTimeToleranceLeavesSkewedSlotsUnjudged) {
+TEST(FeasibilityJudgeTest, LeadTimeToleranceLeavesSkewedSlotsUnjudged) {
   auto truth = Truth();
   truth.lead_time_hours = 2;
   // The agent's now is 08:01 (cutoff 10:01); the system's clock is 2 min
@@ -108,7 +108,7 @@ TEST(JudgeTest, LeadTimeToleranceLeavesSkewedSlotsUnjudged) {
   EXPECT_EQ(v.Summary(), "0 missing, 1 extra (lead_time 1)");
 }
 
-TEST(JudgeTest, ConcreteReasonBeatsAccidentalDstShift) {
+TEST(FeasibilityJudgeTest, ConcreteReasonBeatsAccidentalDstShift) {
   // Exceptions on Monday and Tuesday 10:00-12:00 EDT; the system ignores
   // them. Each 10:00 slot equals the expected 09:00 moved by the DST delta,
   // which the oracle alone would call dst_shift.

@@ -44,7 +44,7 @@ truth:
   rules: [{weekdays: mon-fri, start: "09:00", end: "12:00"}]
 )";
 
-class ProbeTest : public ::testing::Test {
+class FeasibilityProbeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const char* src = std::getenv("CALPROBE_SOURCE_DIR");
@@ -93,7 +93,7 @@ class ProbeTest : public ::testing::Test {
   FakeProbeContext ctx_{kAgentNow};
 };
 
-TEST_F(ProbeTest, HealthyAnswerAcrossDstSucceeds) {
+TEST_F(FeasibilityProbeTest, HealthyAnswerAcrossDstSucceeds) {
   auto probe = Make(kOptions);
   ctx_.fake_http().SetHandler([](const HttpRequest&) {
     return FakeHttpClient::Ok(Answer(NewYork(), kWindow, kAgentNow), {}, 0.05);
@@ -121,7 +121,7 @@ TEST_F(ProbeTest, HealthyAnswerAcrossDstSucceeds) {
   EXPECT_TRUE(ctx_.sink().rejected.empty());
 }
 
-TEST_F(ProbeTest, SlotsLeftOnWinterTimeAreDstShift) {
+TEST_F(FeasibilityProbeTest, SlotsLeftOnWinterTimeAreDstShift) {
   auto probe = Make(kOptions);
   // After the change the system still uses EST: every slot one hour late.
   ctx_.fake_http().SetHandler([](const HttpRequest&) {
@@ -144,7 +144,7 @@ TEST_F(ProbeTest, SlotsLeftOnWinterTimeAreDstShift) {
   EXPECT_TRUE(ctx_.sink().rejected.empty()) << ctx_.sink().rejected[0];
 }
 
-TEST_F(ProbeTest, DateHeaderDrivesTheOracleAndResyncsTheWindow) {
+TEST_F(FeasibilityProbeTest, DateHeaderDrivesTheOracleAndResyncsTheWindow) {
   auto probe = Make(std::string(kOptions) + "now_from: date_header\n");
   // The system lives on 2026-11-02 (Monday), far from the agent's clock.
   const core::TimePoint system_now = T("2026-11-02T15:00:00Z");
@@ -169,7 +169,7 @@ TEST_F(ProbeTest, DateHeaderDrivesTheOracleAndResyncsTheWindow) {
   EXPECT_EQ(ctx_.fake_http().requests().size(), 1u);
 }
 
-TEST_F(ProbeTest, SlowAnswerFailsWithLatency) {
+TEST_F(FeasibilityProbeTest, SlowAnswerFailsWithLatency) {
   auto probe = Make(kOptions);
   ctx_.fake_http().SetHandler([](const HttpRequest&) {
     return FakeHttpClient::Ok(Answer(NewYork(), kWindow, kAgentNow), {}, 2.5);
@@ -182,7 +182,7 @@ TEST_F(ProbeTest, SlowAnswerFailsWithLatency) {
   EXPECT_EQ(out->details["latency_budget_ms"], 1000);
 }
 
-TEST_F(ProbeTest, TransportStatusAndShapeFailures) {
+TEST_F(FeasibilityProbeTest, TransportStatusAndShapeFailures) {
   auto probe = Make(kOptions);
   ctx_.fake_http().SetHandler([](const HttpRequest&) {
     return FakeHttpClient::Failed(core::TransportError::kTimeout, "timed out");
@@ -206,7 +206,7 @@ TEST_F(ProbeTest, TransportStatusAndShapeFailures) {
   EXPECT_TRUE(ctx_.sink().Named("cal.feasible.generated").empty());
 }
 
-TEST_F(ProbeTest, BusyIcsFromUrlIsFetchedOncePerRefresh) {
+TEST_F(FeasibilityProbeTest, BusyIcsFromUrlIsFetchedOncePerRefresh) {
   auto probe = Make(R"(
 provider_id: synthetic-1
 request: {url: "http://127.0.0.1:9/f?from={{from}}&to={{to}}"}
@@ -250,7 +250,7 @@ truth:
   EXPECT_TRUE(sent_etag);
 }
 
-TEST_F(ProbeTest, MissingIcsFailsAsTruthSource) {
+TEST_F(FeasibilityProbeTest, MissingIcsFailsAsTruthSource) {
   auto probe = Make(R"(
 provider_id: p
 request: {url: "http://127.0.0.1:9/f"}

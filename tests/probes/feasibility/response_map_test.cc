@@ -11,7 +11,7 @@ using std::chrono::minutes;
 
 core::TimePoint T(const char* s) { return *core::ParseRfc3339(s); }
 
-TEST(MapResponseTest, SandboxShapeWithOffsets) {
+TEST(FeasibilityMapResponseTest, SandboxShapeWithOffsets) {
   auto r = MapResponse(R"({"provider_id":"p1","slots":[
       {"start":"2027-03-15T09:00:00-04:00","end":"2027-03-15T09:30:00-04:00"},
       {"start":"2027-03-15T13:30:00Z","end":"2027-03-15T14:00:00Z"}],
@@ -25,7 +25,7 @@ TEST(MapResponseTest, SandboxShapeWithOffsets) {
   EXPECT_EQ(r->candidate_windows, 12);
 }
 
-TEST(MapResponseTest, GraphQlShapeWithoutEnd) {
+TEST(FeasibilityMapResponseTest, GraphQlShapeWithoutEnd) {
   ResponseMapping m;
   m.slots = "/data/provider/availability/items";
   m.start = "/begins";
@@ -50,7 +50,7 @@ TEST(MapResponseTest, GraphQlShapeWithoutEnd) {
   EXPECT_EQ(err.error(), "/errors: provider not found");
 }
 
-TEST(MapResponseTest, ElementsThatAreTimestamps) {
+TEST(FeasibilityMapResponseTest, ElementsThatAreTimestamps) {
   ResponseMapping m;
   m.start = "";
   m.has_end = false;
@@ -61,7 +61,7 @@ TEST(MapResponseTest, ElementsThatAreTimestamps) {
   EXPECT_FALSE(r->truncated.has_value());
 }
 
-TEST(MapResponseTest, ErrorsSayWhere) {
+TEST(FeasibilityMapResponseTest, ErrorsSayWhere) {
   const ResponseMapping m;
   EXPECT_EQ(MapResponse("<html>", m, minutes(30)).error(), "body is not valid JSON");
   EXPECT_EQ(MapResponse(R"({"items":[]})", m, minutes(30)).error(), "/slots is missing");

@@ -13,14 +13,14 @@ const TemplateVars kVars = {{"provider_id", "p 1"},
                             {"duration_minutes", "30"},
                             {"now", "2027-03-14T12:00:00Z"}};
 
-TEST(TemplateTest, RendersVariablesAndLiterals) {
+TEST(FeasibilityTemplateTest, RendersVariablesAndLiterals) {
   auto t = Template::Parse("/p/{{provider_id}}?from={{from}}&d={{ duration_minutes }}");
   ASSERT_TRUE(t.ok()) << t.error();
   EXPECT_EQ(t->Render(kVars), "/p/p 1?from=2027-03-15T00:00:00+01:00&d=30");
   EXPECT_EQ(t->Render(kVars, Escape::kUrl), "/p/p%201?from=2027-03-15T00%3A00%3A00%2B01%3A00&d=30");
 }
 
-TEST(TemplateTest, UnknownVariableIsAnErrorNamingIt) {
+TEST(FeasibilityTemplateTest, UnknownVariableIsAnErrorNamingIt) {
   auto t = Template::Parse("x={{start}}");
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.error(),
@@ -28,20 +28,20 @@ TEST(TemplateTest, UnknownVariableIsAnErrorNamingIt) {
             "duration_minutes, now)");
 }
 
-TEST(TemplateTest, UnclosedPlaceholderIsAnError) {
+TEST(FeasibilityTemplateTest, UnclosedPlaceholderIsAnError) {
   auto t = Template::Parse("x={{from");
   ASSERT_FALSE(t.ok());
   EXPECT_NE(t.error().find("unclosed \"{{\" at offset 2"), std::string::npos);
 }
 
-TEST(TemplateTest, EnvSyntaxIsLeftAlone) {
+TEST(FeasibilityTemplateTest, EnvSyntaxIsLeftAlone) {
   // ${ENV} was expanded by the config loader; a lone "$" or "{" is literal.
   auto t = Template::Parse("a{b}$c");
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->Render(kVars), "a{b}$c");
 }
 
-TEST(JsonTemplateTest, GraphQlBodyWithNumericDuration) {
+TEST(FeasibilityJsonTemplateTest, GraphQlBodyWithNumericDuration) {
   nlohmann::json body = {{"query", "query($p: ID!) { availability(provider: $p) { begins } }"},
                          {"variables",
                           {{"p", "{{provider_id}}"},
@@ -57,13 +57,13 @@ TEST(JsonTemplateTest, GraphQlBodyWithNumericDuration) {
   EXPECT_EQ(out["variables"]["note"], "at 2027-03-14T12:00:00Z");
 }
 
-TEST(JsonTemplateTest, ErrorNamesThePointer) {
+TEST(FeasibilityJsonTemplateTest, ErrorNamesThePointer) {
   auto t = JsonTemplate::Parse({{"variables", {{"x", {"ok", "{{bogus}}"}}}}});
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.error().rfind("/variables/x/1: unknown template variable", 0), 0u) << t.error();
 }
 
-TEST(BuildRequestTest, JsonBodyGetsContentType) {
+TEST(FeasibilityBuildRequestTest, JsonBodyGetsContentType) {
   RequestSpec spec;
   spec.method = "POST";
   spec.url = *Template::Parse("http://127.0.0.1:1/graphql");

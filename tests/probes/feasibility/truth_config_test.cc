@@ -30,7 +30,7 @@ const char kHead[] = R"(provider_id: p1
 request: {url: "http://127.0.0.1:1/api/providers/{{provider_id}}/feasibility"}
 )";
 
-TEST(TruthConfigTest, ValidTruthIsRead) {
+TEST(FeasibilityTruthConfigTest, ValidTruthIsRead) {
   std::optional<Options> o;
   EXPECT_EQ(OptionErrors(std::string(kHead) + R"(truth:
   timezone: America/New_York
@@ -67,7 +67,7 @@ TEST(TruthConfigTest, ValidTruthIsRead) {
   EXPECT_EQ(o->response.slots, "/slots");
 }
 
-TEST(TruthConfigTest, BadTruthErrorsCarryTheirPath) {
+TEST(FeasibilityTruthConfigTest, BadTruthErrorsCarryTheirPath) {
   const std::string errors = OptionErrors(std::string(kHead) + R"(truth:
   timezone: Mars/Olympus
   rules:
@@ -86,7 +86,7 @@ TEST(TruthConfigTest, BadTruthErrorsCarryTheirPath) {
             "them or make them disjoint\n");
 }
 
-TEST(TruthConfigTest, ReadingErrorsAreNotRepeatedByTheOracle) {
+TEST(FeasibilityTruthConfigTest, ReadingErrorsAreNotRepeatedByTheOracle) {
   const std::string errors = OptionErrors(std::string(kHead) + R"(truth:
   timezone: Europe/Berlin
   slot_minutes: 0
@@ -109,7 +109,7 @@ TEST(TruthConfigTest, ReadingErrorsAreNotRepeatedByTheOracle) {
             "1440, got 0\n");
 }
 
-TEST(TruthConfigTest, MissingTruthAndBothForms) {
+TEST(FeasibilityTruthConfigTest, MissingTruthAndBothForms) {
   EXPECT_EQ(OptionErrors(kHead),
             "agent.yaml:1:1: targets[2].feasibility: missing the provider's truth: declare it "
             "inline (truth:) or in a YAML file (truth_file:)\n");
@@ -118,7 +118,7 @@ TEST(TruthConfigTest, MissingTruthAndBothForms) {
             std::string::npos);
 }
 
-TEST(TruthConfigTest, TruthFileErrorsNameTheFileAndTheTarget) {
+TEST(FeasibilityTruthConfigTest, TruthFileErrorsNameTheFileAndTheTarget) {
   std::string dir = ::testing::TempDir();
   if (dir.back() == '/') dir.pop_back();
   {
@@ -138,7 +138,7 @@ TEST(TruthConfigTest, TruthFileErrorsNameTheFileAndTheTarget) {
       std::string::npos);
 }
 
-TEST(TruthConfigTest, BusyIcsFileIsReadAtLoad) {
+TEST(FeasibilityTruthConfigTest, BusyIcsFileIsReadAtLoad) {
   std::string dir = ::testing::TempDir();
   if (dir.back() == '/') dir.pop_back();
   {
@@ -170,7 +170,7 @@ TEST(TruthConfigTest, BusyIcsFileIsReadAtLoad) {
                 "file: (read at load) or url: (fetched before each run)\n");
 }
 
-TEST(OptionsTest, RequestAndResponseErrors) {
+TEST(FeasibilityOptionsTest, RequestAndResponseErrors) {
   const std::string errors = OptionErrors(R"(provider_id: p1
 request:
   method: DELETE
@@ -197,7 +197,7 @@ truth: {timezone: UTC, rules: []}
             "agent, date_header)\n");
 }
 
-TEST(WeekdaysTest, Forms) {
+TEST(FeasibilityWeekdaysTest, Forms) {
   core::ConfigErrors errors;
   auto parse = [&](const char* yaml) {
     core::ConfigNode n(YAML::Load(yaml), std::make_shared<const std::string>("t"), "w", &errors);
