@@ -12,6 +12,10 @@ const char* const kMigrations[] = {
     " updated_at INTEGER NOT NULL);"
     "CREATE TABLE kv (ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
     " updated_at INTEGER NOT NULL, PRIMARY KEY (ns, key));",
+    // 2: pending/firing alerts per rule and group labels (core/rules/alert_store.h).
+    "CREATE TABLE alert_states (rule TEXT NOT NULL, labels TEXT NOT NULL, state TEXT NOT NULL,"
+    " active_since_ms INTEGER NOT NULL, fired_at_ms INTEGER NOT NULL,"
+    " last_true_ms INTEGER NOT NULL, value REAL, PRIMARY KEY (rule, labels));",
 };
 
 class Stmt {
