@@ -1,6 +1,7 @@
 // The admin endpoints: /metrics, /healthz, /readyz, /api/v1/targets,
 // /api/v1/events (NDJSON ingest).
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -33,6 +34,10 @@ void WriteProcessMetrics(MetricsWriter* w) {
   w->Sample("process_cpu_seconds_total", {}, {}, cpu);
   w->Family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
   w->Sample("process_resident_memory_bytes", {}, {}, rss);
+  struct mallinfo2 mi = mallinfo2();
+  w->Family("calprobe_heap_in_use_bytes", "gauge",
+            "Heap bytes allocated and in use (malloc), beside RSS to tell data from fragmentation.");
+  w->Sample("calprobe_heap_in_use_bytes", {}, {}, static_cast<double>(mi.uordblks + mi.hblkhd));
 }
 
 bool BearerOk(const std::string& header, const std::string& token) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "core/secrets.h"
 
@@ -64,7 +65,9 @@ ConfigNode ConfigNode::At(size_t i) const {
   if (!node_.IsSequence() || i >= node_.size()) {
     return ConfigNode(YAML::Node(YAML::NodeType::Undefined), file_, p, errors_);
   }
-  return ConfigNode(node_[i], file_, p, errors_);
+  // Const access: the non-const operator[] allocates key nodes inside the
+  // document (interleaving them with long-lived objects: heap fragmentation).
+  return ConfigNode(std::as_const(node_)[i], file_, p, errors_);
 }
 
 std::vector<std::string> ConfigNode::Keys() const {
