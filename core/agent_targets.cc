@@ -183,9 +183,14 @@ void AgentState::ApplyOverrides(AgentConfig* cfg) {
 void AgentState::ApplyTargets() {
   std::map<std::string, std::shared_ptr<TargetState>> old;
   for (auto& t : targets) old[t->config.name] = t;
-  std::vector<TargetConfig> all = config.targets;
+  // Pointers, not copies: the configs are copied once, into their TargetState.
+  std::vector<const TargetConfig*> all;
+  all.reserve(config.targets.size());
   std::set<std::string> names;
-  for (const auto& t : all) names.insert(t.name);
+  for (const auto& t : config.targets) {
+    all.push_back(&t);
+    names.insert(t.name);
+  }
   for (const auto& [path, ft] : file_targets) {
     for (const auto& t : ft.targets) {
       if (!names.insert(t.name).second) {
@@ -194,20 +199,24 @@ void AgentState::ApplyTargets() {
             .Kv("target", t.name);
         continue;
       }
-      all.push_back(t);
+      all.push_back(&t);
     }
   }
   std::vector<std::shared_ptr<TargetState>> next;
   std::vector<ScheduleEntry> entries;
-  for (auto& tc : all) {
-    if (!InShard(tc.name, shard_index, shard_count)) continue;
+  entries.reserve(all.size());
+  next.reserve(all.size());
+  for (const TargetConfig* tcp : all) {
+    if (!InShard(tcp->name, shard_index, shard_count)) continue;
+    TargetConfig tc = *tcp;
     auto ts = std::make_shared<TargetState>();
     auto prev = old.find(tc.name);
     if (prev != old.end()) {
       ts->last = prev->second->last;
       old.erase(prev);
     } else if (auto r = restored.find(tc.name); r != restored.end()) {
-      ts->last = r->second;
+      ts->last = std::move(r->second);
+      restored.erase(r);  // used once; the TargetState owns it from now on
     }
     tc.labels.Set(Label::kRegion, config.agent.region);
     ts->config = std::move(tc);

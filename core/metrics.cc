@@ -84,10 +84,7 @@ MetricFamily::MetricFamily(std::string name, std::string help, MetricType type,
 MetricFamily::Series& MetricFamily::Get(const LabelValues& values) {
   assert(values.size() == label_names_.size());
   auto [it, inserted] = series_.try_emplace(Key(values));
-  if (inserted) {
-    it->second.values = values;
-    if (type_ == MetricType::kHistogram) it->second.buckets.assign(bounds_.size(), 0);
-  }
+  if (inserted && type_ == MetricType::kHistogram) it->second.buckets.assign(bounds_.size(), 0);
   return it->second;
 }
 
@@ -113,8 +110,15 @@ void MetricFamily::Render(MetricsWriter* w) const {
   static constexpr std::string_view kTypes[] = {"counter", "gauge", "histogram"};
   w->Family(name_, kTypes[static_cast<int>(type_)], help_);
   std::vector<std::string_view> names(label_names_.begin(), label_names_.end());
+  std::vector<std::string_view> values;
   for (const auto& [key, s] : series_) {
-    std::vector<std::string_view> values(s.values.begin(), s.values.end());
+    values.clear();
+    std::string_view rest = key;
+    while (!rest.empty()) {
+      size_t sep = rest.find('\xff');
+      values.push_back(rest.substr(0, sep));
+      rest.remove_prefix(sep + 1);
+    }
     if (type_ != MetricType::kHistogram) {
       w->Sample(name_, names, values, s.value);
       continue;
