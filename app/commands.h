@@ -20,5 +20,6 @@ void AddDiagnoseCommand(CLI::App& app, Action* action);
 void AddValidateConfigCommand(CLI::App& app, Action* action);
 void AddVersionCommand(CLI::App& app, Action* action);
 void AddSandboxCommand(CLI::App& app, Action* action);
+void AddReplayCommand(CLI::App& app, Action* action);
 
 }  // namespace calprobe::app

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   AddValidateConfigCommand(app, &action);
   AddVersionCommand(app, &action);
   AddSandboxCommand(app, &action);
+  AddReplayCommand(app, &action);
 
   try {
     app.parse(argc, argv);
