@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "probes/feasibility/live_spans.h"
 #include "probes/feasibility/options.h"
 
 namespace calprobe::probes::feasibility {
@@ -31,6 +32,14 @@ struct RunState {
   std::function<void(ProbeOutcome)> done;
   bool resynced = false;
   std::string busy_warning;
+  std::vector<oracle::Span> live_before;  // truth.live_spans before the query
+  // Filled once the answer is read, for Conclude().
+  oracle::Span window;
+  core::TimePoint now;
+  MappedResponse mapped;
+  double duration_ms = 0;
+  int status = 0;
+  nlohmann::json details = nlohmann::json::object();
 };
 
 milliseconds Remaining(core::ProbeContext& ctx) {
@@ -60,7 +69,7 @@ class FeasibilityProbe final : public core::Probe {
         (!state_->busy_loaded || ctx.clock().Now() - state_->busy_fetched >= src.refresh)) {
       FetchBusy(run);
     } else {
-      Query(run);
+      Start(run);
     }
   }
 
@@ -95,6 +104,16 @@ class FeasibilityProbe final : public core::Probe {
         if (!st->busy_loaded) return run->done(Fail("truth_source", error));
         run->busy_warning = error + " (judging with the last good copy)";
       }
+      Start(run);
+    });
+  }
+
+  // Live spans before the query (if any), then the query.
+  void Start(const std::shared_ptr<RunState>& run) {
+    if (o_->truth.live_spans.empty()) return Query(run);
+    FetchLiveSpans(*run->ctx, o_->truth.live_spans, [this, run](auto spans) {
+      if (!spans.ok()) return Finish(run, Fail("truth_source", "live spans " + spans.error()));
+      run->live_before = std::move(*spans);
       Query(run);
     });
   }
@@ -123,61 +142,77 @@ class FeasibilityProbe final : public core::Probe {
                   core::TimePoint now_estimate, const HttpResponse& r) {
     core::ProbeContext& ctx = *run->ctx;
     const Options& o = *o_;
-    const double duration_ms = r.timings.total * 1000;
-    nlohmann::json details = {
-        {"window",
-         {{"from", oracle::FormatUtc(window.start)}, {"to", oracle::FormatUtc(window.end)}}},
-        {"duration_ms", duration_ms},
-        {"status", r.status}};
+    run->duration_ms = r.timings.total * 1000;
+    run->status = r.status;
+    run->window = window;
+    nlohmann::json& details = run->details;
+    details = {{"window",
+                {{"from", oracle::FormatUtc(window.start)}, {"to", oracle::FormatUtc(window.end)}}},
+               {"duration_ms", run->duration_ms},
+               {"status", r.status}};
     if (!run->busy_warning.empty()) details["busy_ics_warning"] = run->busy_warning;
-    auto finish = [&](ProbeOutcome out) {
-      out.http_status = r.status;
-      for (auto& [key, value] : details.items()) out.details[key] = value;
-      run->done(std::move(out));
-    };
-    if (!r.ok())
-      return finish(Fail(std::string(core::TransportErrorCode(r.error)), r.error_message));
+    if (!r.ok()) {
+      return Finish(run, Fail(std::string(core::TransportErrorCode(r.error)), r.error_message));
+    }
     const auto& want = o.request.expect_status;
     if (want.empty() ? (r.status < 200 || r.status > 299)
                      : std::find(want.begin(), want.end(), r.status) == want.end()) {
-      return finish(Fail("assertion", "status " + std::to_string(r.status) + ", expected " +
+      return Finish(run,
+                    Fail("assertion", "status " + std::to_string(r.status) + ", expected " +
                                           (want.empty() ? "2xx" : std::to_string(want.front()))));
     }
-    core::TimePoint now = now_estimate;
+    run->now = now_estimate;
     details["now_source"] = o.now_from == NowSource::kDateHeader ? "date_header" : "agent";
     if (o.now_from == NowSource::kDateHeader) {
       auto date = ParseHttpDate(r.Header("date"));
       if (!date) {
-        return finish(Fail("response", "no valid Date header (now_from: date_header): \"" +
-                                           std::string(r.Header("date")) + "\""));
+        return Finish(run, Fail("response", "no valid Date header (now_from: date_header): \"" +
+                                                std::string(r.Header("date")) + "\""));
       }
       state_->clock_offset = *date - ctx.clock().Now();
-      now = *date;
-      const auto drift = now > now_estimate ? now - now_estimate : now_estimate - now;
+      run->now = *date;
+      const auto drift = *date > now_estimate ? *date - now_estimate : now_estimate - *date;
       if (drift > kResyncThreshold && !run->resynced) {
         run->resynced = true;  // the window was built on a stale clock: ask again once
         return Query(run);
       }
     }
-    details["now"] = oracle::FormatUtc(now);
+    details["now"] = oracle::FormatUtc(run->now);
     auto mapped = MapResponse(r.body, o.response, std::chrono::minutes(o.truth.truth.slot_minutes));
-    if (!mapped.ok()) return finish(Fail("response", mapped.error()));
+    if (!mapped.ok()) return Finish(run, Fail("response", mapped.error()));
+    run->mapped = std::move(*mapped);
+    if (o.truth.live_spans.empty()) return Conclude(run, {});
+    FetchLiveSpans(ctx, o.truth.live_spans, [this, run](auto after) {
+      if (!after.ok()) return Finish(run, Fail("truth_source", "live spans " + after.error()));
+      Conclude(run, MergeLiveSpans(run->live_before, std::move(*after)));
+    });
+  }
+
+  void Conclude(const std::shared_ptr<RunState>& run, LiveSpans live) {
+    core::ProbeContext& ctx = *run->ctx;
+    const Options& o = *o_;
+    const MappedResponse& mapped = run->mapped;
+    nlohmann::json& details = run->details;
     oracle::ProviderTruth truth = o.truth.truth;
     if (!o.truth.busy_ics.url.empty()) truth.busy = state_->busy;
-    const Verdict v = Judge(truth, window, now, *mapped, o.judge);
+    truth.holds.insert(truth.holds.end(), live.stable.begin(), live.stable.end());
+    JudgeOptions judge = o.judge;
+    judge.unjudged_spans = std::move(live.changed);
+    if (!o.truth.live_spans.empty()) details["live_spans"] = truth.holds.size();
+    const Verdict v = Judge(truth, run->window, run->now, mapped, judge);
 
     core::Event gen = ctx.NewEvent("cal.feasible.generated");
-    gen.With("slot_count", static_cast<int64_t>(mapped->slots.size()))
-        .With("candidate_windows", mapped->candidate_windows.value_or(0))
-        .With("duration_ms", duration_ms)
-        .With("truncated", mapped->truncated.value_or(false))
+    gen.With("slot_count", static_cast<int64_t>(mapped.slots.size()))
+        .With("candidate_windows", mapped.candidate_windows.value_or(0))
+        .With("duration_ms", run->duration_ms)
+        .With("truncated", mapped.truncated.value_or(false))
         .With("source", std::string("synthetic"));
-    details["slot_count"] = mapped->slots.size();
-    details["truncated"] = mapped->truncated.value_or(false);
-    if (mapped->candidate_windows) details["candidate_windows"] = *mapped->candidate_windows;
+    details["slot_count"] = mapped.slots.size();
+    details["truncated"] = mapped.truncated.value_or(false);
+    if (mapped.candidate_windows) details["candidate_windows"] = *mapped.candidate_windows;
     std::vector<std::string> rejected;
     if (auto s = ctx.events().Emit(std::move(gen)); !s.ok()) rejected.push_back(s.message());
-    const nlohmann::json verdict_details = VerdictDetails(v, o.judge);
+    const nlohmann::json verdict_details = VerdictDetails(v, judge);
     for (const auto& [key, value] : verdict_details.items()) details[key] = value;
     ProbeOutcome out;
     if (!v.ok()) {
@@ -185,15 +220,23 @@ class FeasibilityProbe final : public core::Probe {
       AddMismatchFields(v, &mm);
       if (auto s = ctx.events().Emit(std::move(mm)); !s.ok()) rejected.push_back(s.message());
       out = Fail("mismatch", v.Summary());
-    } else if (o.latency_budget && duration_ms > static_cast<double>(o.latency_budget->count())) {
-      out = Fail("latency", "answered in " + std::to_string(static_cast<int64_t>(duration_ms)) +
-                                " ms, budget " + core::FormatDuration(*o.latency_budget));
+    } else if (o.latency_budget &&
+               run->duration_ms > static_cast<double>(o.latency_budget->count())) {
+      out =
+          Fail("latency", "answered in " + std::to_string(static_cast<int64_t>(run->duration_ms)) +
+                              " ms, budget " + core::FormatDuration(*o.latency_budget));
     } else {
       out.success = true;
     }
     if (o.latency_budget) details["latency_budget_ms"] = o.latency_budget->count();
     if (!rejected.empty()) details["rejected_events"] = rejected;
-    finish(std::move(out));
+    Finish(run, std::move(out));
+  }
+
+  static void Finish(const std::shared_ptr<RunState>& run, ProbeOutcome out) {
+    out.http_status = run->status;
+    for (const auto& [key, value] : run->details.items()) out.details[key] = value;
+    run->done(std::move(out));
   }
 
   std::shared_ptr<const Options> o_;

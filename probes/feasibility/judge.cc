@@ -47,6 +47,21 @@ Verdict Judge(const oracle::ProviderTruth& truth, const oracle::Span& window, co
   co.lead_time_tolerance = options.skew_tolerance;
   v.comparison = oracle::CompareSlots(truth, window, now, response.slots, co);
   PreferConcreteClasses(truth, window, now, co.min_dst_shift_block, &v.comparison);
+  if (!options.unjudged_spans.empty()) {
+    auto touched = [&](const oracle::Slot& s) {
+      return std::any_of(options.unjudged_spans.begin(), options.unjudged_spans.end(),
+                         [&](const oracle::Span& u) { return u.Overlaps(s); });
+    };
+    auto& c = v.comparison;
+    const size_t before = c.missing.size() + c.extra.size();
+    std::erase_if(c.missing, touched);
+    std::erase_if(c.extra, [&](const oracle::ExtraSlot& e) {
+      if (!touched(e.slot)) return false;
+      --c.counts[static_cast<int>(e.cls)];
+      return true;
+    });
+    c.unjudged += static_cast<int>(before - c.missing.size() - c.extra.size());
+  }
   const auto& expected = v.comparison.expected;
   const size_t returned = response.slots.size();
   std::optional<oracle::TimePoint> judged_until;  // missing slots after this are not judged

@@ -19,6 +19,9 @@ struct JudgeOptions {
   int max_slots = 0;  // the system's documented limit; 0 = unknown
   std::chrono::seconds skew_tolerance{120};
   size_t max_listed = 10;  // wrong slots listed in the report
+  // Missing/extra slots overlapping one of these are not judged (live holds
+  // that changed while the query ran).
+  std::vector<calendar::oracle::Span> unjudged_spans;
 };
 
 struct Verdict {

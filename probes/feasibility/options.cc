@@ -49,7 +49,7 @@ void ReadPointer(const ConfigNode& n, std::string* out, bool* configured) {
     return;
   }
   *out = *s;
-  if (configured) *configured = true;
+  if (configured) *configured = !s->empty();  // "" = not read
 }
 
 void ReadRequest(const ConfigNode& n, RequestSpec* r) {

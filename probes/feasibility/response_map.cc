@@ -82,7 +82,8 @@ core::Result<MappedResponse> MapResponse(std::string_view body, const ResponseMa
       }
       out.slots.push_back({*start, end});
     }
-    if (const json* t = At(doc, m.truncated); t != nullptr && !t->is_null()) {
+    const json* t = m.truncated.empty() ? nullptr : At(doc, m.truncated);
+    if (t != nullptr && !t->is_null()) {
       if (!t->is_boolean()) {
         return core::Status::Error(m.truncated + ": " + Excerpt(*t) + " is not true/false");
       }
@@ -90,7 +91,8 @@ core::Result<MappedResponse> MapResponse(std::string_view body, const ResponseMa
     } else if (m.truncated_required) {
       return core::Status::Error(m.truncated + " is missing");
     }
-    if (const json* c = At(doc, m.candidate_windows); c != nullptr && !c->is_null()) {
+    const json* c = m.candidate_windows.empty() ? nullptr : At(doc, m.candidate_windows);
+    if (c != nullptr && !c->is_null()) {
       if (!c->is_number_integer()) {
         return core::Status::Error(m.candidate_windows + ": " + Excerpt(*c) + " is not an integer");
       }

@@ -22,8 +22,8 @@ struct ResponseMapping {
   std::string start = "/start";  // inside an element; "" = the element itself
   std::string end = "/end";      // inside an element; empty optional = start + slot length
   bool has_end = true;
-  std::string truncated = "/truncated";
-  bool truncated_required = false;  // true when configured explicitly
+  std::string truncated = "/truncated";  // "" (here and below): not read
+  bool truncated_required = false;       // true when configured explicitly
   std::string candidate_windows = "/candidate_windows";
   bool candidate_windows_required = false;
   std::string errors;  // empty: not checked; else a non-empty value there fails the run

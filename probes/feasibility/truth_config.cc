@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/event.h"
+#include "probes/feasibility/response_map.h"
 
 namespace calprobe::probes::feasibility {
 namespace {
@@ -126,6 +127,38 @@ void ReadBusyIcs(const ConfigNode& n, TruthConfig* tc) {
   std::string error;
   tc->truth.busy = calendar::oracle::BusyCalendar::FromIcs(*text, path, &error);
   if (!error.empty()) n["file"].Error("cannot parse ICS file " + path + ": " + error);
+}
+
+void ReadLiveSpans(const ConfigNode& list, TruthConfig* tc) {
+  if (!list.IsSequence()) {
+    list.Error("expected a list of {url, headers?, list?, start?, end?}");
+    return;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    ConfigNode n = list.At(i);
+    if (!n.ExpectMap()) continue;
+    LiveSpanSource src;
+    src.url = n.RequiredString("url");
+    if (!src.url.empty() && src.url.rfind("http://", 0) != 0 && src.url.rfind("https://", 0) != 0) {
+      n["url"].Error("expected an http:// or https:// URL");
+    }
+    ConfigNode headers = n["headers"];
+    if (headers.ExpectMap()) {
+      for (const auto& k : headers.Keys()) {
+        src.headers.emplace_back(k, headers[k].AsString().value_or(""));
+      }
+    }
+    for (auto [key, field] : {std::pair{"list", &src.list}, std::pair{"start", &src.start},
+                              std::pair{"end", &src.end}}) {
+      ConfigNode p = n[key];
+      if (!p.defined()) continue;
+      auto v = p.AsString();
+      if (v && !ValidPointer(*v)) p.Error("\"" + *v + "\" is not a JSON pointer (RFC 6901)");
+      if (v) *field = *v;
+    }
+    n.RejectUnknownKeys();
+    tc->live_spans.push_back(std::move(src));
+  }
 }
 
 // Records one ValidateTruth finding on the deepest config node its path
@@ -258,6 +291,7 @@ std::optional<TruthConfig> ReadTruth(const ConfigNode& node) {
   ReadSpans(node["holds"], &t.holds, &bad);
   ReadSpans(node["bookings"], &t.bookings, &bad);
   if (ConfigNode busy = node["busy_ics"]; busy.defined()) ReadBusyIcs(busy, &tc);
+  if (ConfigNode live = node["live_spans"]; live.defined()) ReadLiveSpans(live, &tc);
   node.RejectUnknownKeys();
 
   const std::string& prefix = node.path();  // messages name full config paths

@@ -25,9 +25,22 @@ struct BusyIcsSource {
   std::chrono::milliseconds refresh{std::chrono::minutes(5)};  // re-fetch at most this often
 };
 
+// A JSON endpoint listing spans that hide slots right now (the provider's
+// live holds or bookings, e.g. created by scenario probes). Fetched before
+// and after each query: spans present both times count as holds, slots
+// touching a span that appeared or vanished in between are not judged.
+struct LiveSpanSource {
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string list = "/holds";  // JSON pointer to the array
+  std::string start = "/start";
+  std::string end = "/end";
+};
+
 struct TruthConfig {
   calendar::oracle::ProviderTruth truth;
   BusyIcsSource busy_ics;
+  std::vector<LiveSpanSource> live_spans;
 };
 
 // Reads `truth:` or `truth_file:` from the probe options node `options`.

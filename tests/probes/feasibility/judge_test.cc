@@ -13,6 +13,14 @@ using std::chrono::minutes;
 
 core::TimePoint T(const char* s) { return *core::ParseRfc3339(s); }
 
+JudgeOptions Opts(int max_slots, int tolerance_seconds = 120, size_t max_listed = 10) {
+  JudgeOptions o;
+  o.max_slots = max_slots;
+  o.skew_tolerance = std::chrono::seconds(tolerance_seconds);
+  o.max_listed = max_listed;
+  return o;
+}
+
 // Monday 2027-03-15, UTC, 09:00-12:00, hourly slots: 09, 10, 11.
 oracle::ProviderTruth Truth() {
   oracle::ProviderTruth t;
@@ -46,7 +54,7 @@ TEST(FeasibilityJudgeTest, MissingAndClassifiedExtraSlots) {
   auto v = Judge(Truth(), kDay, kNow, r, {});
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.Summary(), "2 missing, 3 extra (wrong_duration 1, outside_rules 1, misaligned 1)");
-  nlohmann::json d = VerdictDetails(v, {.max_slots = 0, .max_listed = 3});
+  nlohmann::json d = VerdictDetails(v, Opts(0, 120, 3));
   EXPECT_EQ(d["missing"], 2);
   EXPECT_EQ(d["extra"], 3);
   EXPECT_EQ(d["counts"]["outside_rules"], 1);
@@ -67,7 +75,7 @@ TEST(FeasibilityJudgeTest, MissingAndClassifiedExtraSlots) {
 }
 
 TEST(FeasibilityJudgeTest, TruncationAgainstTheLimit) {
-  const JudgeOptions two{.max_slots = 2};
+  const JudgeOptions two = Opts(2);
   auto first_two = Slots({"2027-03-15T09:00:00Z", "2027-03-15T10:00:00Z"});
   first_two.truncated = true;
   auto v = Judge(Truth(), kDay, kNow, first_two, two);
@@ -85,7 +93,7 @@ TEST(FeasibilityJudgeTest, TruncationAgainstTheLimit) {
   EXPECT_EQ(v.truncation_message, "returned 3 slots, above the limit 2");
 
   all.truncated = true;
-  v = Judge(Truth(), kDay, kNow, all, {.max_slots = 5});
+  v = Judge(Truth(), kDay, kNow, all, Opts(5));
   EXPECT_EQ(v.truncation_message, "truncated=true, but the oracle has only 3 slots (limit 5)");
 
   // Limit unknown: a truncated answer is judged up to its last slot.
@@ -101,10 +109,10 @@ TEST(FeasibilityJudgeTest, LeadTimeToleranceLeavesSkewedSlotsUnjudged) {
   // behind (cutoff 09:59) and still offers 10:00.
   const core::TimePoint now = T("2027-03-15T08:01:00Z");
   const auto answer = Slots({"2027-03-15T10:00:00Z", "2027-03-15T11:00:00Z"});
-  auto v = Judge(truth, kDay, now, answer, {.skew_tolerance = std::chrono::seconds(120)});
+  auto v = Judge(truth, kDay, now, answer, Opts(0, 120));
   EXPECT_TRUE(v.ok()) << v.Summary();
   EXPECT_EQ(v.comparison.unjudged, 1);
-  v = Judge(truth, kDay, now, answer, {.skew_tolerance = std::chrono::seconds(0)});
+  v = Judge(truth, kDay, now, answer, Opts(0, 0));
   EXPECT_EQ(v.Summary(), "0 missing, 1 extra (lead_time 1)");
 }
 

@@ -269,5 +269,47 @@ truth:
   EXPECT_EQ(out->message, "busy ICS http://127.0.0.1:9/busy.ics: status 404");
 }
 
+TEST_F(FeasibilityProbeTest, LiveHoldsSeenBeforeAndAfterCountAsHolds) {
+  auto probe = Make(std::string(kOptions) + R"(
+  live_spans:
+    - {url: "http://127.0.0.1:9/api/holds?provider_id=synthetic-1&state=active"}
+)");
+  // A scenario probe holds Monday 10:00 EDT; the system hides it.
+  const oracle::Span hold{T("2027-03-15T14:00:00Z"), T("2027-03-15T15:00:00Z")};
+  int hold_lists = 0;
+  bool hold_vanishes = false;
+  ctx_.fake_http().SetHandler([&](const HttpRequest& r) {
+    if (r.url.find("/api/holds") != std::string::npos) {
+      ++hold_lists;
+      nlohmann::json holds = nlohmann::json::array();
+      if (!(hold_vanishes && hold_lists % 2 == 0)) {
+        holds.push_back(
+            {{"start", core::FormatRfc3339(hold.start)}, {"end", core::FormatRfc3339(hold.end)}});
+      }
+      return FakeHttpClient::Ok(nlohmann::json{{"holds", holds}}.dump());
+    }
+    auto truth = NewYork();
+    truth.holds.push_back(hold);
+    return FakeHttpClient::Ok(Answer(truth, kWindow, kAgentNow));
+  });
+  auto out = testing::RunOnce(*probe, ctx_);
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(out->success) << out->message;
+  EXPECT_EQ(hold_lists, 2);  // before and after the query
+  EXPECT_EQ(out->details["live_spans"], 1);
+  EXPECT_EQ(out->details["expected"], 14);
+
+  // The hold expires while the query runs: its slot is not judged.
+  hold_vanishes = true;
+  out = testing::RunOnce(*probe, ctx_);
+  EXPECT_TRUE(out->success) << out->message;
+  EXPECT_EQ(out->details["unjudged"], 1);
+
+  // Without live_spans the same answer is one missing slot.
+  auto plain = Make(kOptions);
+  out = testing::RunOnce(*plain, ctx_);
+  EXPECT_EQ(out->message, "1 missing, 0 extra");
+}
+
 }  // namespace
 }  // namespace calprobe::probes::feasibility

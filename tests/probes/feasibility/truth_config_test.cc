@@ -104,7 +104,7 @@ TEST(FeasibilityTruthConfigTest, ReadingErrorsAreNotRepeatedByTheOracle) {
             "time with an offset, e.g. 2027-03-15T12:00:00-04:00\n"
             "agent.yaml:9:3: targets[2].feasibility.truth.holidays: unknown key \"holidays\" "
             "(allowed here: blocked, bookings, busy_ics, extra, granularity_minutes, holds, "
-            "lead_time_hours, rules, slot_minutes, timezone)\n"
+            "lead_time_hours, live_spans, rules, slot_minutes, timezone)\n"
             "agent.yaml:5:17: targets[2].feasibility.truth.slot_minutes: must be between 1 and "
             "1440, got 0\n");
 }
