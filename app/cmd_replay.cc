@@ -29,13 +29,13 @@ int RunReplay(const ReplayArgs& a) {
     return kExitUsage;
   }
   core::rules::ReplayOptions opt;
-  for (auto [text, out, flag] : {std::tuple{&a.start, &opt.start, "--start"},
-                                 std::tuple{&a.until, &opt.until, "--until"}}) {
+  for (auto [text, out, flag] :
+       {std::tuple{&a.start, &opt.start, "--start"}, std::tuple{&a.until, &opt.until, "--until"}}) {
     if (text->empty()) continue;
     auto t = core::ParseRfc3339(*text);
     if (!t) {
-      std::cerr << flag << ": expected an RFC 3339 time like 2027-03-15T09:00:00Z, got \""
-                << *text << "\"\n";
+      std::cerr << flag << ": expected an RFC 3339 time like 2027-03-15T09:00:00Z, got \"" << *text
+                << "\"\n";
       return kExitUsage;
     }
     *out = *t;
@@ -51,12 +51,11 @@ int RunReplay(const ReplayArgs& a) {
     std::cerr << a.events << ": cannot open file\n";
     return kExitUsage;
   }
-  auto stats = core::rules::Replay(std::move(*rules), in, a.events, opt,
-                                   [&](const core::rules::AlertTransition& t) {
-                                     std::cout << (a.json ? core::rules::TransitionJson(t)
-                                                          : core::rules::TransitionText(t))
-                                               << "\n";
-                                   });
+  auto stats = core::rules::Replay(
+      std::move(*rules), in, a.events, opt, [&](const core::rules::AlertTransition& t) {
+        std::cout << (a.json ? core::rules::TransitionJson(t) : core::rules::TransitionText(t))
+                  << "\n";
+      });
   if (!stats.ok()) {
     std::cerr << stats.error() << "\n";
     return kExitUsage;

@@ -1,10 +1,10 @@
 #include "core/rules/business_hours.h"
 
-#include <cstdio>
-#include <exception>
-
 #include <date/date.h>
 #include <date/tz.h>
+
+#include <cstdio>
+#include <exception>
 
 namespace calprobe::core::rules {
 namespace {

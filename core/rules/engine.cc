@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
-
 #include <nlohmann/json.hpp>
 
 #include "core/rules/alert_store.h"
@@ -52,30 +51,42 @@ struct Reading {
 
 const char* StateName(AlertState s) {
   switch (s) {
-    case AlertState::kInactive: return "inactive";
-    case AlertState::kPending: return "pending";
-    case AlertState::kFiring: return "firing";
-    case AlertState::kResolved: return "resolved";
+    case AlertState::kInactive:
+      return "inactive";
+    case AlertState::kPending:
+      return "pending";
+    case AlertState::kFiring:
+      return "firing";
+    case AlertState::kResolved:
+      return "resolved";
   }
   return "?";
 }
 
 const char* ComparisonName(Comparison c) {
   switch (c) {
-    case Comparison::kGt: return ">";
-    case Comparison::kGe: return ">=";
-    case Comparison::kLt: return "<";
-    case Comparison::kLe: return "<=";
+    case Comparison::kGt:
+      return ">";
+    case Comparison::kGe:
+      return ">=";
+    case Comparison::kLt:
+      return "<";
+    case Comparison::kLe:
+      return "<=";
   }
   return "?";
 }
 
 bool Compare(double v, Comparison op, double t) {
   switch (op) {
-    case Comparison::kGt: return v > t;
-    case Comparison::kGe: return v >= t;
-    case Comparison::kLt: return v < t;
-    case Comparison::kLe: return v <= t;
+    case Comparison::kGt:
+      return v > t;
+    case Comparison::kGe:
+      return v >= t;
+    case Comparison::kLt:
+      return v < t;
+    case Comparison::kLe:
+      return v <= t;
   }
   return false;
 }
@@ -116,8 +127,11 @@ struct RuleEngine::Compiled {
 };
 
 RuleEngine::RuleEngine(std::vector<Rule> rules, SignalStore* signals, Store* store)
-    : rules_(std::move(rules)), signals_(signals), store_(store),
-      started_(signals->clock().Now()), states_(rules_.size()) {}
+    : rules_(std::move(rules)),
+      signals_(signals),
+      store_(store),
+      started_(signals->clock().Now()),
+      states_(rules_.size()) {}
 
 RuleEngine::~RuleEngine() = default;
 
@@ -190,10 +204,10 @@ Result<std::unique_ptr<RuleEngine>> RuleEngine::Create(std::vector<Rule> rules,
 namespace {
 
 // Evaluates one condition at `key` (rule's group key) at `now`.
-Reading EvalCondition(const SignalStore& s, const Condition& c,
-                      const std::vector<SeriesId>& events, const std::vector<SeriesId>& dens,
-                      std::optional<SeriesId> threshold_series, const Labels& key, TimePoint now,
-                      TimePoint started, std::optional<TimePoint> open_since) {
+Reading EvalCondition(const SignalStore& s, const Condition& c, const std::vector<SeriesId>& events,
+                      const std::vector<SeriesId>& dens, std::optional<SeriesId> threshold_series,
+                      const Labels& key, TimePoint now, TimePoint started,
+                      std::optional<TimePoint> open_since) {
   Reading r;
   const Signal& sig = c.signal;
   uint64_t samples = 0;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "core/signals/signal_store.h"
@@ -44,7 +43,7 @@ Result<ReplayStats> Replay(std::vector<Rule> rules, std::istream& in, const std:
       emit(t);
     }
   };
-  TimePoint next = start;  // next grid point
+  TimePoint next = start;                   // next grid point
   auto run_grid_until = [&](TimePoint t) {  // grid points strictly before t
     while (next < t) {
       clock.Set(next);

@@ -35,11 +35,11 @@ enum class Comparison { kGt, kGe, kLt, kLe };
 
 struct Signal {
   SignalKind kind = SignalKind::kCount;
-  std::vector<std::string> events;       // count/rate/quantile/max_age/absence/last
-  std::string numerator;                 // ratio
-  std::vector<std::string> denominator;  // ratio
-  std::string field;                     // quantile/last
-  double q = 0.95;                       // quantile
+  std::vector<std::string> events;                  // count/rate/quantile/max_age/absence/last
+  std::string numerator;                            // ratio
+  std::vector<std::string> denominator;             // ratio
+  std::string field;                                // quantile/last
+  double q = 0.95;                                  // quantile
   Duration active_within = std::chrono::hours(24);  // max_age
 };
 
@@ -56,11 +56,11 @@ struct Condition {
 
 // Local working hours; a rule with business hours is false outside them.
 struct BusinessHours {
-  std::string timezone = "UTC";       // IANA name
-  std::set<int> weekdays;             // 0 = Sunday .. 6 = Saturday
-  int start_minute = 9 * 60;          // local minutes after midnight
-  int end_minute = 17 * 60;           // exclusive
-  std::set<std::string> holidays;     // local dates "YYYY-MM-DD"
+  std::string timezone = "UTC";    // IANA name
+  std::set<int> weekdays;          // 0 = Sunday .. 6 = Saturday
+  int start_minute = 9 * 60;       // local minutes after midnight
+  int end_minute = 17 * 60;        // exclusive
+  std::set<std::string> holidays;  // local dates "YYYY-MM-DD"
 };
 
 struct Rule {

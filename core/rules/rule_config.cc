@@ -1,13 +1,13 @@
 #include "core/rules/rule_config.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <cctype>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <set>
 #include <sstream>
-
-#include <yaml-cpp/yaml.h>
 
 #include "core/config/config_node.h"
 #include "core/rules/business_hours.h"
@@ -97,7 +97,8 @@ void ReadSignal(const ConfigNode& s, Condition* c) {
     default:
       ReadEvents(s, &sig.events);
   }
-  if ((sig.kind == SignalKind::kQuantile || sig.kind == SignalKind::kLast) && sig.events.size() > 1) {
+  if ((sig.kind == SignalKind::kQuantile || sig.kind == SignalKind::kLast) &&
+      sig.events.size() > 1) {
     s.Error("a " + kind + " signal reads exactly one event");
   }
   s.RejectUnknownKeys();
@@ -109,11 +110,16 @@ void ReadCondition(const ConfigNode& n, Condition* c) {
   c->window = n.Duration("window", std::chrono::minutes(5));
   if (c->window <= Duration::zero()) n["window"].Error("window must be positive");
   const std::string op = n.String("op", ">");
-  if (op == ">") c->op = Comparison::kGt;
-  else if (op == ">=") c->op = Comparison::kGe;
-  else if (op == "<") c->op = Comparison::kLt;
-  else if (op == "<=") c->op = Comparison::kLe;
-  else n["op"].Error("unknown comparison \"" + op + "\" (one of >, >=, <, <=)");
+  if (op == ">")
+    c->op = Comparison::kGt;
+  else if (op == ">=")
+    c->op = Comparison::kGe;
+  else if (op == "<")
+    c->op = Comparison::kLt;
+  else if (op == "<=")
+    c->op = Comparison::kLe;
+  else
+    n["op"].Error("unknown comparison \"" + op + "\" (one of >, >=, <, <=)");
   c->threshold_field = n.String("threshold_field");
   ConfigNode t = n["threshold"];
   if (t.defined()) {
@@ -164,7 +170,8 @@ std::optional<BusinessHours> ReadBusinessHours(const ConfigNode& n) {
       if (d == kDays[k]) found = k;
     }
     if (found < 0) {
-      n["weekdays"].Error("unknown weekday \"" + days[i] + "\" (mon, tue, wed, thu, fri, sat, sun)");
+      n["weekdays"].Error("unknown weekday \"" + days[i] +
+                          "\" (mon, tue, wed, thu, fri, sat, sun)");
     } else {
       bh.weekdays.insert(found);
     }

@@ -1,9 +1,10 @@
 // RuleEngine: state machine details (for:, keep_firing_for, any_of,
 // templates) and persistence across a restart.
 
+#include "core/rules/engine.h"
+
 #include <gtest/gtest.h>
 
-#include "core/rules/engine.h"
 #include "core/store.h"
 #include "tests/rules/rules_test_util.h"
 

@@ -1,8 +1,8 @@
 // Rule config validation: each bad-config rule with its exact message.
 
-#include <gtest/gtest.h>
-
 #include "core/rules/rule_config.h"
+
+#include <gtest/gtest.h>
 
 namespace calprobe::core::rules {
 namespace {
@@ -17,7 +17,7 @@ TEST(RuleConfig, BuiltinRulesLoad) {
   auto r = DefaultRules();
   ASSERT_TRUE(r.ok()) << r.error();
   ASSERT_EQ(r->size(), 6u);
-  const char* names[] = {"FeasibilityLatency", "HoldExpirySpike", "IcsPollErrors",
+  const char* names[] = {"FeasibilityLatency", "HoldExpirySpike",  "IcsPollErrors",
                          "SyncStaleness",      "FeedTokenLeakage", "DashboardSilence"};
   for (size_t i = 0; i < 6; ++i) {
     EXPECT_EQ((*r)[i].name, names[i]);
@@ -126,7 +126,8 @@ TEST(RuleConfig, ThresholdFieldNeedsLast) {
 }
 
 TEST(RuleConfig, SyntaxError) {
-  EXPECT_EQ(ErrorOf("rules: [\n"), "alerts.yaml:2:1: YAML syntax error: end of sequence flow not found\n");
+  EXPECT_EQ(ErrorOf("rules: [\n"),
+            "alerts.yaml:2:1: YAML syntax error: end of sequence flow not found\n");
 }
 
 }  // namespace

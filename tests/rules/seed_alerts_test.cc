@@ -32,7 +32,8 @@ void FeasibleStream(RuleHarness& h, TimePoint end, const std::function<double(Ti
 
 TEST(FeasibilityLatency, FiresAfterFiveMinutesAndResolves) {
   RuleHarness h("FeasibilityLatency");
-  FeasibleStream(h, T0() + minutes(8), [](TimePoint t) { return t < T0() + minutes(6) ? 2500 : 100; });
+  FeasibleStream(h, T0() + minutes(8),
+                 [](TimePoint t) { return t < T0() + minutes(6) ? 2500 : 100; });
   ASSERT_EQ(h.got().size(), 3u);
   EXPECT_EQ(h.got()[0].to, AlertState::kPending);
   EXPECT_EQ(h.got()[0].at, T0());
@@ -66,15 +67,18 @@ TEST(FeasibilityLatency, ShorterThanFiveMinutesOnlyPends) {
 
 TEST(FeasibilityLatency, SyntheticEventsAreIgnored) {
   RuleHarness h("FeasibilityLatency");
-  FeasibleStream(h, T0() + minutes(10), [](TimePoint) { return 9000; }, "synthetic");
+  FeasibleStream(
+      h, T0() + minutes(10), [](TimePoint) { return 9000; }, "synthetic");
   EXPECT_TRUE(h.got().empty());
 }
 
 // --- 2. Hold Expiry Spike ---
 
 void Holds(RuleHarness& h, int created, int expired, std::string region = "eu") {
-  for (int i = 0; i < created; ++i) h.Record(Ev("cal.hold.created", h.Now(), Label::kRegion, region));
-  for (int i = 0; i < expired; ++i) h.Record(Ev("cal.hold.expired", h.Now(), Label::kRegion, region));
+  for (int i = 0; i < created; ++i)
+    h.Record(Ev("cal.hold.created", h.Now(), Label::kRegion, region));
+  for (int i = 0; i < expired; ++i)
+    h.Record(Ev("cal.hold.expired", h.Now(), Label::kRegion, region));
   h.Eval();
 }
 
