@@ -311,6 +311,37 @@ class FaultMatrixTest(FeasibilityTestBase):
         self.assertEqual(held[0]["start"], HOLD[0])
 
 
+class LiveHoldsTest(FeasibilityTestBase):
+    """Holds and bookings made on the provider while the probe runs (as scenario probes do)."""
+
+    def test_live_spans_keep_the_probe_right_while_the_provider_is_booked(self):
+        sb = self.track(Sandbox(self.tmp, self.ics.url("/busy.ics")))
+        live = (f'        live_spans:\n'
+                f'          - {{url: "{sb.url("/api/holds?provider_id=synth-ny&state=active")}", list: /holds}}\n'
+                f'          - {{url: "{sb.url("/api/bookings?provider_id=synth-ny")}", list: /bookings}}\n')
+        ics = self.ics.url("/busy.ics")
+        opts = dict(window="7d", window_start="next_day")
+        targets = (feasibility_target("live", sb, "synth-ny", ny_truth(ics, live), **opts)
+                   + feasibility_target("static", sb, "synth-ny", ny_truth(ics), **opts))
+        agent = self.track(Agent(self.tmp, agent_config(self.tmp, targets)))
+        self.wait_runs(agent, "live", 2)
+        window = self.last(agent, "live")["details"]["window"]
+        status, _, body = get(sb.url(f"/api/providers/synth-ny/feasibility?from={window['from']}&to={window['to']}"))
+        self.assertEqual(status, 200, body)
+        slot = json.loads(body)["slots"][3]
+        hold = sb.post("/api/holds", {"provider_id": "synth-ny", "start": slot["start"],
+                                      "end": slot["end"], "ttl_seconds": 3600})
+        self.wait_runs(agent, "live", 4)
+        sb.post(f"/api/holds/{hold['hold_id']}/confirm", {})
+        self.wait_runs(agent, "live", 4)
+        self.assertEqual(self.failures(agent, "live"), 0, self.last(agent, "live"))
+        d = self.last(agent, "live")["details"]
+        self.assertEqual((d["missing"], d["extra"], d["live_spans"]), (0, 0, 1), d)
+        # Without live_spans the booked slot is reported missing.
+        out = self.last(agent, "static")
+        self.assertEqual((out["reason"], out["details"]["missing"]), ("mismatch", 1), out)
+
+
 class BadTruthConfigTest(TempDirTestCase):
     def test_validate_config_names_the_path_of_bad_truth(self):
         cfg = os.path.join(self.tmp, "bad.yaml")
