@@ -13,7 +13,7 @@ namespace calprobe::core::rules {
 // Every persisted instance (any rule name).
 Result<std::vector<AlertInstance>> LoadAlertStates(Store& store);
 // In one transaction: upserts the pending/firing instances of `changed` and
-// deletes the others (inactive/resolved). `keys[i]` is changed[i]'s group key.
+// deletes the others (inactive/resolved). `keys[i]` is changed[i]'s labels as JSON (the row key).
 Status SaveAlertStates(Store& store, const std::vector<AlertInstance>& changed,
                        const std::vector<std::string>& keys);
 

@@ -18,7 +18,15 @@ using signals::SignalStore;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::string KeyOf(const LabelMap& labels) { return nlohmann::json(labels).dump(); }
+// In-memory group key: the group label values joined (cheap; per rule).
+std::string KeyOf(const Labels& l, const std::vector<Label>& group_by) {
+  std::string k;
+  for (Label g : group_by) {
+    k += l.Get(g);
+    k += '\x1f';
+  }
+  return k;
+}
 
 LabelMap ToMap(const Labels& l, const std::vector<Label>& group_by) {
   LabelMap m;
@@ -190,9 +198,10 @@ Result<std::unique_ptr<RuleEngine>> RuleEngine::Create(std::vector<Rule> rules,
       for (size_t i = 0; i < e->rules_.size(); ++i) {
         if (e->rules_[i].name == a.rule) {
           // Keep only the rule's current group labels.
-          LabelMap m = ToMap(ToLabels(a.labels, e->rules_[i].group_by), e->rules_[i].group_by);
-          a.labels = m;
-          e->states_[i][KeyOf(m)] = std::move(a);
+          const auto& gb = e->rules_[i].group_by;
+          const Labels l = ToLabels(a.labels, gb);
+          a.labels = ToMap(l, gb);
+          e->states_[i][KeyOf(l, gb)] = std::move(a);
           break;
         }
       }
@@ -294,23 +303,20 @@ std::vector<AlertTransition> RuleEngine::Evaluate(Status* store_error) {
     std::optional<TimePoint> open_since;
     if (rule.business_hours) open_since = OpenSince(*rule.business_hours, now);
     // Group keys: every key a series of the rule holds, plus live states.
-    std::map<std::string, LabelMap> groups;
-    if (rule.group_by.empty()) groups.emplace(KeyOf({}), LabelMap{});
+    std::map<std::string, Labels> groups;
+    if (rule.group_by.empty()) groups.try_emplace(std::string(), Labels{});
     for (const auto& cc : comp.conds) {
       for (const auto* ids : {&cc.events, &cc.denominators}) {
         for (SeriesId id : *ids) {
           signals_->ForEachKey(id, [&](const Labels& k) {
-            LabelMap m = ToMap(k, rule.group_by);
-            std::string key = KeyOf(m);
-            groups.emplace(std::move(key), std::move(m));
+            groups.try_emplace(KeyOf(k, rule.group_by), k);
           });
         }
       }
     }
-    for (const auto& [k, a] : states) groups.emplace(k, a.labels);
+    for (const auto& [k, a] : states) groups.try_emplace(k, ToLabels(a.labels, rule.group_by));
 
-    for (const auto& [gkey, gmap] : groups) {
-      const Labels key = ToLabels(gmap, rule.group_by);
+    for (const auto& [gkey, key] : groups) {
       Reading decided;
       bool first = true;
       if (!rule.business_hours || open_since) {
@@ -346,6 +352,7 @@ std::vector<AlertTransition> RuleEngine::Evaluate(Status* store_error) {
       }
       if (!std::isnan(decided.value)) cur.value = decided.value;
       if (to == from && it == states.end()) continue;  // inactive, untracked
+      const LabelMap gmap = ToMap(key, rule.group_by);
       cur.rule = rule.name;
       cur.labels = gmap;
       cur.state = to;
@@ -363,10 +370,10 @@ std::vector<AlertTransition> RuleEngine::Evaluate(Status* store_error) {
         }
         out.push_back(std::move(t));
         changed.push_back(cur);
-        changed_keys.push_back(gkey);
+        changed_keys.push_back(nlohmann::json(gmap).dump());
       } else if (to == AlertState::kFiring && decided.holds) {
         changed.push_back(cur);  // keeps last_true current for keep_firing_for
-        changed_keys.push_back(gkey);
+        changed_keys.push_back(nlohmann::json(gmap).dump());
       }
       if (to == AlertState::kInactive || to == AlertState::kResolved) {
         states.erase(gkey);

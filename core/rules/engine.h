@@ -88,7 +88,7 @@ class RuleEngine {
   signals::SignalStore* signals_;
   Store* store_;
   TimePoint started_;
-  // Per rule: group key (label JSON) -> instance.
+  // Per rule: group key (label values joined) -> instance.
   std::vector<std::map<std::string, AlertInstance>> states_;
 };
 
