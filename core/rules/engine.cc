@@ -308,9 +308,8 @@ std::vector<AlertTransition> RuleEngine::Evaluate(Status* store_error) {
     for (const auto& cc : comp.conds) {
       for (const auto* ids : {&cc.events, &cc.denominators}) {
         for (SeriesId id : *ids) {
-          signals_->ForEachKey(id, [&](const Labels& k) {
-            groups.try_emplace(KeyOf(k, rule.group_by), k);
-          });
+          signals_->ForEachKey(
+              id, [&](const Labels& k) { groups.try_emplace(KeyOf(k, rule.group_by), k); });
         }
       }
     }
