@@ -42,14 +42,14 @@ std::string Join(const std::string& base, std::string_view key) {
 
 ConfigNode ConfigNode::operator[](std::string_view key) const {
   std::string p = Join(path_, key);
-  if (!node_.IsMap()) return ConfigNode(YAML::Node(YAML::NodeType::Undefined), file_, p, errors_);
+  if (!node_.IsMap()) return ConfigNode(YAML::Node(), file_, p, errors_);
   known_->emplace(key);
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     if (it->first.IsScalar() && it->first.Scalar() == key) {
       return ConfigNode(it->second, file_, p, errors_);
     }
   }
-  return ConfigNode(YAML::Node(YAML::NodeType::Undefined), file_, p, errors_);
+  return ConfigNode(YAML::Node(), file_, p, errors_);
 }
 
 bool ConfigNode::Has(std::string_view key) const {
@@ -63,7 +63,7 @@ bool ConfigNode::Has(std::string_view key) const {
 ConfigNode ConfigNode::At(size_t i) const {
   std::string p = path_ + "[" + std::to_string(i) + "]";
   if (!node_.IsSequence() || i >= node_.size()) {
-    return ConfigNode(YAML::Node(YAML::NodeType::Undefined), file_, p, errors_);
+    return ConfigNode(YAML::Node(), file_, p, errors_);
   }
   // Const access: the non-const operator[] allocates key nodes inside the
   // document (interleaving them with long-lived objects: heap fragmentation).

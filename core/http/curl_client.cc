@@ -205,7 +205,7 @@ TransportError Classify(CURLcode code, Transfer* t) {
 }  // namespace
 
 // Easy handles kept for reuse (each holds a receive buffer).
-constexpr size_t kMaxPooledHandles = 64;
+constexpr size_t kMaxPooledHandles = 128;
 
 struct CurlHttpClient::Impl {
   explicit Impl(asio::io_context& io_context) : io(io_context), timer(io_context) {
@@ -217,7 +217,7 @@ struct CurlHttpClient::Impl {
     curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
     // Idle connections kept for reuse. Each costs buffers in curl and a socket;
     // beyond this the least recently used is closed.
-    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 128L);
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 512L);
   }
 
   ~Impl() {
