@@ -11,6 +11,7 @@
 
 #include "core/admin/admin_server.h"
 #include "core/agent_internal.h"
+#include "core/hash.h"
 #include "core/embedded.h"
 #include "core/http/curl_client.h"
 #include "core/ics_metrics.h"
@@ -24,17 +25,7 @@ using std::chrono::milliseconds;
 
 bool InShard(const std::string& name, int index, int count) {
   if (count <= 1) return true;
-  auto score = [&](int replica) {
-    uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : name + "#" + std::to_string(replica)) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
-    return h;
-  };
+  auto score = [&](int replica) { return StableHash64(name + "#" + std::to_string(replica)); };
   int best = 0;
   uint64_t best_score = score(0);
   for (int r = 1; r < count; ++r) {

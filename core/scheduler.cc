@@ -1,5 +1,7 @@
 #include "core/scheduler.h"
 
+#include "core/hash.h"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/system_timer.hpp>
 #include <deque>
@@ -11,19 +13,6 @@ namespace asio = boost::asio;
 using std::chrono::milliseconds;
 
 namespace {
-
-uint64_t Fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  // Final mix so similar names ("t1", "t2") land far apart.
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  return h;
-}
 
 struct Entry {
   ScheduleEntry spec;
@@ -133,7 +122,7 @@ void Scheduler::Stop() {
 
 milliseconds Scheduler::Phase(const std::string& id, milliseconds interval) {
   if (interval.count() <= 0) return milliseconds(0);
-  return milliseconds(static_cast<int64_t>(Fnv1a(id) % static_cast<uint64_t>(interval.count())));
+  return milliseconds(static_cast<int64_t>(StableHash64(id) % static_cast<uint64_t>(interval.count())));
 }
 
 TimePoint Scheduler::NextDue(const std::string& id, milliseconds interval, TimePoint now) {

@@ -130,19 +130,6 @@ std::optional<YAML::Node> ParseYamlText(const std::string& text, const std::stri
   }
 }
 
-std::optional<int> ParseClockMinutes(const std::string& s) {
-  if (s.size() != 5 || s[2] != ':' || !std::isdigit(static_cast<unsigned char>(s[0])) ||
-      !std::isdigit(static_cast<unsigned char>(s[1])) ||
-      !std::isdigit(static_cast<unsigned char>(s[3])) ||
-      !std::isdigit(static_cast<unsigned char>(s[4]))) {
-    return std::nullopt;
-  }
-  int h = (s[0] - '0') * 10 + (s[1] - '0');
-  int m = (s[3] - '0') * 10 + (s[4] - '0');
-  if (m > 59 || h > 24 || (h == 24 && m != 0)) return std::nullopt;
-  return h * 60 + m;
-}
-
 std::optional<oracle::WeeklyRule> ReadWeeklyRule(const ConfigNode& n) {
   if (!n.ExpectMap()) {
     if (!n.defined()) n.Error("empty rule");
@@ -172,7 +159,7 @@ std::optional<oracle::WeeklyRule> ReadWeeklyRule(const ConfigNode& n) {
   for (const char* key : {"start", "end"}) {
     std::string v = n.RequiredString(key);
     if (v.empty()) continue;
-    auto m = ParseClockMinutes(v);
+    auto m = core::ParseClockTime(v);
     if (!m) {
       n[key].Error("expected a local time HH:MM (00:00..24:00), got \"" + v + "\"");
       continue;

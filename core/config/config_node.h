@@ -106,6 +106,9 @@ class ConfigNode {
 std::optional<std::chrono::milliseconds> ParseDuration(std::string_view s);
 // Formats a duration the way ParseDuration reads it ("1m30s").
 std::string FormatDuration(std::chrono::milliseconds d);
+// Parses a wall-clock time "HH:MM" (00:00 to 24:00) into minutes since
+// midnight; nullopt when invalid. 24:00 ends a day.
+std::optional<int> ParseClockTime(std::string_view s);
 // Parses "1048576", "512KiB", "8MiB", "1GiB", "10MB", "64kB". nullopt when invalid.
 std::optional<uint64_t> ParseBytes(std::string_view s);
 

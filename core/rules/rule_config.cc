@@ -139,18 +139,6 @@ void ReadCondition(const ConfigNode& n, Condition* c) {
   c->min_samples = static_cast<uint64_t>(n.Int("min_samples", 0, 0, 1'000'000'000));
 }
 
-std::optional<int> ParseClock(const std::string& s) {
-  if (s.size() != 5 || s[2] != ':' || !std::isdigit(static_cast<unsigned char>(s[0])) ||
-      !std::isdigit(static_cast<unsigned char>(s[1])) ||
-      !std::isdigit(static_cast<unsigned char>(s[3])) ||
-      !std::isdigit(static_cast<unsigned char>(s[4]))) {
-    return std::nullopt;
-  }
-  int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
-  if (h > 24 || m > 59 || (h == 24 && m != 0)) return std::nullopt;
-  return h * 60 + m;
-}
-
 std::optional<BusinessHours> ReadBusinessHours(const ConfigNode& n) {
   if (!n.ExpectMap() || !n.defined()) return std::nullopt;
   BusinessHours bh;
@@ -178,7 +166,7 @@ std::optional<BusinessHours> ReadBusinessHours(const ConfigNode& n) {
   }
   for (const char* key : {"start", "end"}) {
     const std::string v = n.String(key, std::strcmp(key, "start") == 0 ? "09:00" : "17:00");
-    auto m = ParseClock(v);
+    auto m = ParseClockTime(v);
     if (!m) {
       n[key].Error("expected a local time HH:MM, got \"" + v + "\"");
       continue;

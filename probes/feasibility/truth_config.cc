@@ -196,18 +196,6 @@ void RecordTruthError(const ConfigNode& node, std::string_view rel, const std::s
 
 }  // namespace
 
-std::optional<int> ParseLocalTime(std::string_view s) {
-  if (s.size() != 5 || s[2] != ':' || !std::isdigit(static_cast<unsigned char>(s[0])) ||
-      !std::isdigit(static_cast<unsigned char>(s[1])) ||
-      !std::isdigit(static_cast<unsigned char>(s[3])) ||
-      !std::isdigit(static_cast<unsigned char>(s[4]))) {
-    return std::nullopt;
-  }
-  int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
-  if (m > 59 || h > 24 || (h == 24 && m != 0)) return std::nullopt;
-  return h * 60 + m;
-}
-
 std::optional<uint8_t> ParseWeekdays(const ConfigNode& node) {
   std::vector<std::string> terms;
   if (node.IsSequence()) {
@@ -276,7 +264,7 @@ std::optional<TruthConfig> ReadTruth(const ConfigNode& node) {
     for (const char* key : {"start", "end"}) {
       if (!r.Has(key)) continue;
       auto s = r[key].AsString();
-      auto m = s ? ParseLocalTime(*s) : std::nullopt;
+      auto m = s ? core::ParseClockTime(*s) : std::nullopt;
       if (!m) {
         if (s) r[key].Error("expected a local time like 09:00 (24:00 for the end of the day)");
         bad.insert(r[key].path());

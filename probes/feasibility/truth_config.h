@@ -50,9 +50,6 @@ std::optional<TruthConfig> ReadTruthConfig(const core::ConfigNode& options);
 // Reads one truth mapping (the value of `truth:` or a truth file's root).
 std::optional<TruthConfig> ReadTruth(const core::ConfigNode& node);
 
-// Parses "09:00" / "24:00" to minutes since midnight; nullopt when invalid.
-std::optional<int> ParseLocalTime(std::string_view s);
-
 // Parses weekdays: "mon-fri", "weekdays", "every day", "sat,sun", or a
 // list of names. Returns the oracle's mask (bit0 = Monday); nullopt when a
 // name is unknown.
