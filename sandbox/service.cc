@@ -306,11 +306,7 @@ ApiResult<Hold> SandboxService::CreateHold(const HoldRequest& r) {
   ++holds_created_;
   // The hold_not_hidden fault: a stale cache keeps serving the held slot.
   if (!deps_.faults.Active("hold_not_hidden", r.provider_id)) TouchLocked(p);
-  EmitLocked(NewEvent("cal.hold.created", p)
-                 .With("source", r.source)
-                 .With("ttl_minutes", ttl_minutes)
-                 .With("overlap_detected", false)
-                 .With("hold_id", h.id));
+  EmitHoldEventLocked("cal.hold.created", h, p);
   PruneLocked();
   return h;
 }
@@ -326,13 +322,18 @@ int SandboxService::ExpireLocked(TimePoint now) {
     ++holds_expired_;
     ProviderState* p = FindLocked(h.provider_id);
     if (p) TouchLocked(p);
-    EmitLocked(NewEvent("cal.hold.expired", p)
-                   .With("source", h.source)
-                   .With("ttl_minutes", h.ttl_seconds / 60.0)
-                   .With("overlap_detected", false)
-                   .With("hold_id", h.id));
+    EmitHoldEventLocked("cal.hold.expired", h, p);
   }
   return n;
+}
+
+void SandboxService::EmitHoldEventLocked(const std::string& name, const Hold& h,
+                                         const ProviderState* p) {
+  EmitLocked(NewEvent(name, p)
+                 .With("source", h.source)
+                 .With("ttl_minutes", h.ttl_seconds / 60.0)
+                 .With("overlap_detected", false)
+                 .With("hold_id", h.id));
 }
 
 int SandboxService::Sweep() {
@@ -371,11 +372,7 @@ ApiResult<Booking> SandboxService::ConfirmHold(const std::string& hold_id) {
   ++holds_converted_;
   ProviderState* p = FindLocked(h.provider_id);
   if (p) TouchLocked(p);
-  EmitLocked(NewEvent("cal.hold.converted", p)
-                 .With("source", h.source)
-                 .With("ttl_minutes", h.ttl_seconds / 60.0)
-                 .With("overlap_detected", false)
-                 .With("hold_id", h.id));
+  EmitHoldEventLocked("cal.hold.converted", h, p);
   return b;
 }
 

@@ -195,6 +195,9 @@ class SandboxService {
  private:
   core::Event NewEvent(const std::string& name, const ProviderState* p) const;
   void EmitLocked(core::Event e);
+  // Emits a lifecycle event (cal.hold.created|expired|converted) for an
+  // existing hold `h` (overlap_detected false; rejected holds have no Hold).
+  void EmitHoldEventLocked(const std::string& name, const Hold& h, const ProviderState* p);
   ProviderState* FindLocked(const std::string& id) const;
   int ExpireLocked(TimePoint now);
   void TouchLocked(ProviderState* p);  // invalidates p's cached answers
