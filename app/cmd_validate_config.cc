@@ -5,6 +5,7 @@
 
 #include "app/commands.h"
 #include "core/config/agent_config.h"
+#include "core/rules/rule_config.h"
 #include "probes/builtin.h"
 
 namespace calprobe::app {
@@ -31,12 +32,16 @@ void AddValidateConfigCommand(CLI::App& app, Action* action) {
           else file_errors += t.error();
         }
       }
+      auto rules = core::rules::LoadRuleSet(cfg->alerts.builtin, cfg->alerts.rule_files);
+      if (!rules.ok()) file_errors += rules.error();
       if (!file_errors.empty()) {
         std::cerr << file_errors;
+        if (file_errors.back() != '\n') std::cerr << '\n';
         return kExitUsage;
       }
       std::cout << *path << ": OK (" << cfg->targets.size() << " targets";
       if (file_targets) std::cout << " + " << file_targets << " from target files";
+      std::cout << ", " << rules->size() << " alert rules";
       std::cout << ", region " << cfg->agent.region << ")\n";
       return kExitOk;
     };

@@ -16,6 +16,7 @@
 #include "core/http/curl_client.h"
 #include "core/ics_metrics.h"
 #include "core/log.h"
+#include "core/rules/rule_config.h"
 #include "probes/builtin.h"
 
 namespace calprobe::core {
@@ -102,6 +103,7 @@ struct Agent::Impl : AgentState {
     auto t = targets[index];
     TimePoint now = std::chrono::system_clock::now();
     m->lateness.Observe({t->config.probe_type}, ToSeconds(now - scheduled));
+    NoteLateness(ToSeconds(now - scheduled));
     auto run = std::make_shared<AgentRun>(this, t, now, std::move(finished));
     inflight.insert(run);
     t->config.probe->Run(*run, [this, run](ProbeOutcome o) { Complete(run, std::move(o)); });
@@ -140,6 +142,12 @@ struct Agent::Impl : AgentState {
       Watchdog();
       if (ticks % 5 == 0) FlushResults();
       if (ticks % 60 == 0) signals->Compact();  // frees buckets of silent keys
+      auto every = [this](std::chrono::milliseconds period) {
+        return ticks % std::max<uint64_t>(1, static_cast<uint64_t>(period.count() / 1000)) == 0;
+      };
+      if (every(config.alerts.health_interval)) EmitHealth();
+      if (every(config.alerts.evaluation_interval)) EvaluateAlerts();
+      if (every(config.alerts.heartbeat_interval)) PingHeartbeat();
       if (config.agent.target_files_refresh.count() > 0 &&
           ticks % std::max<int64_t>(1, config.agent.target_files_refresh.count() / 1000) == 0) {
         if (RefreshTargetFiles()) ApplyTargets();
@@ -181,6 +189,14 @@ struct Agent::Impl : AgentState {
       return;
     }
     AgentConfig next = std::move(fresh.value());
+    if (auto rs = rules::LoadRuleSet(next.alerts.builtin, next.alerts.rule_files); !rs.ok()) {
+      m->reloads.Inc({"failure"});
+      m->reload_ok.Set({}, 0);
+      Log(LogLevel::kError, "config reload failed (alert rules); keeping the previous config")
+          .Kv("file", options.config_path)
+          .Kv("errors", rs.error());
+      return;
+    }
     if (next.agent.listen != config.agent.listen || next.agent.store_path != config.agent.store_path) {
       Log(LogLevel::kWarn, "agent.listen and agent.store changes take effect after a restart");
       next.agent.listen = config.agent.listen;
@@ -191,6 +207,9 @@ struct Agent::Impl : AgentState {
     file_targets.clear();
     RefreshTargetFiles();
     ApplyTargets();
+    if (Status st = InitAlerts(); !st.ok()) {  // validated above; a store error lands here
+      Log(LogLevel::kError, "alert rules not reloaded").Kv("error", st.message());
+    }
     m->reloads.Inc({"success"});
     m->reload_ok.Set({}, 1);
     m->reload_time.Set({}, ToUnixSeconds(std::chrono::system_clock::now()));
@@ -231,6 +250,8 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
       SystemClock::Instance(),
       signals::StoreOptions{static_cast<size_t>(a.config.agent.max_signal_keys)});
   a.pipeline->Subscribe([&a](const Event& e) { (void)a.signals->Record(e); });
+  a.InitAlertMetrics();
+  if (Status s = a.InitAlerts(); !s.ok()) return s;
   a.scheduler = std::make_unique<Scheduler>(
       a.io, [&a](size_t i, TimePoint at, std::function<void()> fin) { a.StartRun(i, at, std::move(fin)); });
   InstallIcsMetrics(a.metrics, *a.pipeline, *a.scheduler,

@@ -19,6 +19,7 @@
 #include "core/metrics.h"
 #include "core/pipeline.h"
 #include "core/probe.h"
+#include "core/rules/engine.h"
 #include "core/scheduler.h"
 #include "core/signals/signal_store.h"
 #include "core/store.h"
@@ -33,6 +34,10 @@ struct TargetState {
   // Last result as compact JSON text (empty until the first run or a restored
   // one). Text, not a json tree: thousands of targets, a few hundred bytes each.
   std::string last;
+  // Outcomes of the last runs, newest in bit 0 (1 = failed), for the
+  // recent_failures field of calprobe.probe.result ("F of the last N").
+  uint32_t history = 0;
+  uint8_t history_len = 0;
 };
 
 struct AgentMetrics {
@@ -67,6 +72,26 @@ struct AgentState {
   void ApplyOverrides(AgentConfig* cfg);
   void RegisterRoutes();
   std::string ListenDisplay() const;
+  // Bearer check for state-changing endpoints (agent.ingest_token); returns
+  // the 401 to send, or nullopt when allowed.
+  std::optional<AdminResponse> CheckWriteAuth(const AdminRequest& r) const;
+
+  // Alerts (agent_alerts.cc).
+  Status InitAlerts();  // (re)builds the rule engine from config.alerts
+  void InitAlertMetrics();
+  void EvaluateAlerts();
+  // Firing/resolved transitions to notify (silences already applied).
+  void OnAlertTransitions(const std::vector<rules::AlertTransition>& transitions);
+  const SilenceConfig* SilencedBy(const std::string& rule, const std::string& severity,
+                                  const rules::LabelMap& labels, TimePoint now) const;
+  const rules::Rule* FindRule(const std::string& name) const;
+  void SetSuppressed(const std::string& key, bool on);
+  void EmitHealth();
+  void PingHeartbeat();
+  void NoteLateness(double seconds);
+  nlohmann::json AlertsJson() const;
+  nlohmann::json SilencesJson() const;
+  void RegisterAlertRoutes();
 
   boost::asio::io_context io;
   ProbeRegistry registry;
@@ -88,6 +113,19 @@ struct AgentState {
   std::map<std::string, std::string> restored;  // last results loaded at start
   std::set<std::string> dirty;                     // results not yet persisted
   bool ready = false;
+
+  // Alerts.
+  std::unique_ptr<rules::RuleEngine> rules;
+  std::vector<SilenceConfig> api_silences;  // POST /api/v1/silences, persisted
+  std::set<std::string> suppressed;         // firing alerts a silence kept quiet, persisted
+  bool alerts_loaded = false;
+  double lateness_max = 0;  // worst scheduler lateness since the last health event
+  MetricFamily* alert_transitions = nullptr;
+  MetricFamily* heartbeat_ok = nullptr;
+  // Set by the notification outbox: dead-lettered deliveries, and extra
+  // fields for /api/v1/alerts (e.g. "dead_letters").
+  std::function<int64_t()> dead_letter_count;
+  std::function<void(nlohmann::json*)> alerts_json_extra;
 };
 
 }  // namespace calprobe::core

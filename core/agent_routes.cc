@@ -54,7 +54,25 @@ bool BearerOk(const std::string& header, const std::string& token) {
 
 }  // namespace
 
+std::optional<AdminResponse> AgentState::CheckWriteAuth(const AdminRequest& r) const {
+  if (config.agent.ingest_token.empty()) {
+    nlohmann::json err = {{"error",
+                           "this endpoint is disabled: set agent.ingest_token, e.g. "
+                           "ingest_token: ${CALPROBE_INGEST_TOKEN}"}};
+    return AdminResponse::Json(401, err.dump() + "\n");
+  }
+  if (!BearerOk(r.authorization, config.agent.ingest_token)) {
+    nlohmann::json err = {
+        {"error", "missing or wrong bearer token (send Authorization: Bearer <agent.ingest_token>)"}};
+    AdminResponse resp = AdminResponse::Json(401, err.dump() + "\n");
+    resp.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return resp;
+  }
+  return std::nullopt;
+}
+
 void AgentState::RegisterRoutes() {
+  RegisterAlertRoutes();
   metrics.AddCollector(&WriteProcessMetrics);
   admin->Route("GET", "/metrics", [this](const AdminRequest&) {
     return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics.Render(), {}};

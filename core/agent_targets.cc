@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <bit>
 
 #include "core/agent_internal.h"
 #include "core/http/curl_client.h"
@@ -82,11 +83,17 @@ void AgentState::RecordOutcome(TargetState& t, TimePoint start, TimePoint end, P
   if (!o.success) {
     m->failures.Inc({t.config.name, t.config.probe_type, config.agent.region, o.reason});
   }
+  const int window = std::clamp(config.alerts.probe_failure_window, 1, 32);
+  t.history = (t.history << 1) | (o.success ? 0u : 1u);
+  if (window < 32) t.history &= (1u << window) - 1;
+  t.history_len = static_cast<uint8_t>(std::min<int>(t.history_len + 1, window));
   Event e;
   e.name = "calprobe.probe.result";
   e.time = end;
   e.labels = t.info.labels;
   e.With("success", o.success).With("duration_ms", seconds * 1000);
+  e.With("recent_failures", static_cast<int64_t>(std::popcount(t.history)))
+      .With("recent_runs", static_cast<int64_t>(t.history_len));
   if (!o.reason.empty()) e.With("reason", o.reason);
   if (o.http_status) e.With("http_status", static_cast<int64_t>(o.http_status));
   if (Status s = pipeline->Emit(std::move(e)); !s.ok()) {
@@ -213,6 +220,8 @@ void AgentState::ApplyTargets() {
     auto prev = old.find(tc.name);
     if (prev != old.end()) {
       ts->last = prev->second->last;
+      ts->history = prev->second->history;
+      ts->history_len = prev->second->history_len;
       old.erase(prev);
     } else if (auto r = restored.find(tc.name); r != restored.end()) {
       ts->last = std::move(r->second);

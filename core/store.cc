@@ -160,6 +160,20 @@ Result<std::optional<std::string>> Store::Get(std::string_view ns, std::string_v
   return std::optional<std::string>(std::string(static_cast<const char*>(p), n));
 }
 
+Result<std::vector<std::string>> Store::Keys(std::string_view ns) {
+  Stmt st(db_, "SELECT key FROM kv WHERE ns=?1 ORDER BY key");
+  if (!st.ok()) return Err(db_, "prepare");
+  st.Bind(1, ns);
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    const unsigned char* p = sqlite3_column_text(st.get(), 0);
+    out.emplace_back(reinterpret_cast<const char*>(p), sqlite3_column_bytes(st.get(), 0));
+  }
+  if (rc != SQLITE_DONE) return Err(db_, "list keys");
+  return out;
+}
+
 Status Store::Delete(std::string_view ns, std::string_view key) {
   Stmt st(db_, "DELETE FROM kv WHERE ns=?1 AND key=?2");
   if (!st.ok()) return Err(db_, "prepare");

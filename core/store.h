@@ -41,6 +41,8 @@ class Store {
   Status Put(std::string_view ns, std::string_view key, std::string_view value);
   Result<std::optional<std::string>> Get(std::string_view ns, std::string_view key);
   Status Delete(std::string_view ns, std::string_view key);
+  // Every key of namespace `ns`, sorted.
+  Result<std::vector<std::string>> Keys(std::string_view ns);
 
   // Runs `sql` (for modules that own their own tables via migrations).
   Status Exec(const std::string& sql);

@@ -31,12 +31,18 @@ for _ in $(seq 50); do
   curl -fsS http://127.0.0.1:9464/readyz >/dev/null 2>&1 && break
   sleep 0.2
 done
+
+# Platform traffic and faults that make seed alerts fire (see the script).
+"$here/scripts/demo-traffic.sh" http://127.0.0.1:8090 &
+pids+=($!)
 cat <<MSG
 
   calprobe demo is running (state in $state)
     dashboard   http://127.0.0.1:9464/
     metrics     http://127.0.0.1:9464/metrics
     targets     http://127.0.0.1:9464/api/v1/targets
+    alerts      http://127.0.0.1:9464/api/v1/alerts   (FeedTokenLeakage, HoldExpirySpike,
+                FeasibilityLatency and IcsPollErrors fire within two minutes: demo traffic)
     ingest      curl -H "Authorization: Bearer \$CALPROBE_INGEST_TOKEN" --data-binary @events.ndjson http://127.0.0.1:9464/api/v1/events
     sandbox     http://127.0.0.1:8090/api/providers   (faults: curl -XPOST 127.0.0.1:8090/admin/faults -d '{"fault":"slots_missing"}')
   Ctrl-C to stop.

@@ -175,6 +175,64 @@ void ReadAgent(const ConfigNode& a, AgentSettings* s) {
   a.RejectUnknownKeys();
 }
 
+void ReadAlerts(const ConfigNode& a, const std::string& base_dir, AlertsSettings* s) {
+  if (!a.ExpectMap() || !a.defined()) return;
+  s->builtin = a.Bool("builtin", s->builtin);
+  for (const auto& pattern : a.StringList("rule_files")) {
+    auto files = ExpandGlob(pattern, base_dir);
+    if (files.empty()) a["rule_files"].Error("no file matches \"" + pattern + "\"");
+    s->rule_files.insert(s->rule_files.end(), files.begin(), files.end());
+  }
+  s->evaluation_interval = a.Duration("evaluation_interval", s->evaluation_interval);
+  if (s->evaluation_interval < std::chrono::seconds(1)) {
+    a["evaluation_interval"].Error("evaluation_interval must be at least 1s");
+  }
+  s->probe_failure_window =
+      static_cast<int>(a.Int("probe_failure_window", s->probe_failure_window, 1, 32));
+  s->health_interval = a.Duration("health_interval", s->health_interval);
+  if (s->health_interval < std::chrono::seconds(1)) {
+    a["health_interval"].Error("health_interval must be at least 1s");
+  }
+  s->heartbeat_url = a.String("heartbeat_url", "");
+  if (!s->heartbeat_url.empty() && s->heartbeat_url.rfind("http://", 0) != 0 &&
+      s->heartbeat_url.rfind("https://", 0) != 0) {
+    a["heartbeat_url"].Error("expected an http:// or https:// URL");
+  }
+  s->heartbeat_interval = a.Duration("heartbeat_interval", s->heartbeat_interval);
+  ConfigNode list = a["silences"];
+  if (list.defined() && !list.IsSequence()) list.Error("expected a list of silences");
+  for (size_t i = 0; list.IsSequence() && i < list.size(); ++i) {
+    ConfigNode n = list.At(i);
+    if (!n.ExpectMap()) continue;
+    SilenceConfig sc;
+    sc.id = "config-" + std::to_string(i + 1);
+    ConfigNode m = n["matchers"];
+    if (!m.defined() || !m.IsMap() || m.size() == 0) {
+      (m.defined() ? m : n).Error("a silence needs matchers: a map of label: value (e.g. alertname: SyncStaleness)");
+    } else {
+      for (const auto& k : m.Keys()) {
+        if (auto v = m[k].AsString()) sc.matchers[k] = *v;
+      }
+    }
+    for (const char* key : {"starts", "ends"}) {
+      std::string text = n.RequiredString(key);
+      if (text.empty()) continue;
+      auto t = ParseRfc3339(text);
+      if (!t) {
+        n[key].Error("expected an RFC 3339 time such as 2026-12-01T22:00:00Z");
+      } else {
+        (std::string(key) == "starts" ? sc.starts : sc.ends) = *t;
+      }
+    }
+    if (sc.ends <= sc.starts && sc.ends != TimePoint{}) n["ends"].Error("ends must be after starts");
+    sc.comment = n.String("comment", "");
+    sc.created_by = n.String("created_by", "config");
+    n.RejectUnknownKeys();
+    s->silences.push_back(std::move(sc));
+  }
+  a.RejectUnknownKeys();
+}
+
 TargetDefaults ReadDefaults(const ConfigNode& d) {
   TargetDefaults td;
   if (!d.ExpectMap()) return td;
@@ -216,6 +274,7 @@ Result<AgentConfig> LoadAgentConfig(const std::string& path, const ProbeRegistry
   }
   std::string base_dir = fs::path(path).parent_path().string();
   ReadAgent(top["agent"], &cfg.agent);
+  ReadAlerts(top["alerts"], base_dir, &cfg.alerts);
   TargetDefaults defaults = ReadDefaults(top["defaults"]);
   ReadTargets(top["targets"], registry, defaults, &cfg.targets);
   for (const auto& g : top.StringList("target_files")) {

@@ -44,9 +44,33 @@ struct AgentSettings {
   int64_t max_signal_keys = 200000;
 };
 
+// A silence (maintenance window): notifications of alerts whose labels
+// (plus `alertname`) match every matcher are suppressed between starts and
+// ends. Alerts still change state; only delivery is held back.
+struct SilenceConfig {
+  std::string id;  // config silences: "config-N"; API silences: generated
+  std::map<std::string, std::string> matchers;  // label -> exact value
+  TimePoint starts;
+  TimePoint ends;
+  std::string comment;
+  std::string created_by;
+};
+
+struct AlertsSettings {
+  bool builtin = true;                   // the built-in rules (config/alerts.yaml, probe-alerts.yaml)
+  std::vector<std::string> rule_files;   // more rules; a rule named like a built-in one replaces it
+  std::chrono::milliseconds evaluation_interval{std::chrono::seconds(10)};
+  int probe_failure_window = 5;          // N of "F of the last N runs failed"
+  std::chrono::milliseconds health_interval{std::chrono::seconds(15)};  // calprobe.agent.health
+  std::string heartbeat_url;             // pinged every heartbeat_interval while healthy
+  std::chrono::milliseconds heartbeat_interval{std::chrono::minutes(1)};
+  std::vector<SilenceConfig> silences;
+};
+
 struct AgentConfig {
   std::string file;
   AgentSettings agent;
+  AlertsSettings alerts;
   std::vector<TargetConfig> targets;         // from the main file and includes
   std::vector<std::string> target_file_globs;  // resolved against the main file's folder
   std::vector<std::string> catalog_files;

@@ -53,6 +53,7 @@ std::string FormatValue(double v) {
 struct Reading {
   bool holds = false;
   double value = kNaN;
+  bool data = false;  // enough fresh samples for a verdict either way
 };
 
 }  // namespace
@@ -269,6 +270,11 @@ Reading EvalCondition(const SignalStore& s, const Condition& c, const std::vecto
       r.value = ToSeconds(now - base);
       break;
     }
+    case SignalKind::kAlways:
+      r.value = 1;
+      r.holds = true;
+      r.data = true;
+      return r;
     case SignalKind::kLast: {
       auto t = s.LastSeen(events[0], key);
       if (!t || now - *t > c.window) return r;  // no fresh reading
@@ -280,12 +286,14 @@ Reading EvalCondition(const SignalStore& s, const Condition& c, const std::vecto
         auto th = s.LastValue(*threshold_series, key);
         if (!th) return r;
         r.holds = samples >= c.min_samples && Compare(*v, c.op, *th);
+        r.data = true;
         return r;
       }
       break;
     }
   }
-  r.holds = !std::isnan(r.value) && samples >= c.min_samples && Compare(r.value, c.op, c.threshold);
+  r.data = !std::isnan(r.value) && samples >= c.min_samples;
+  r.holds = r.data && Compare(r.value, c.op, c.threshold);
   return r;
 }
 
@@ -318,11 +326,15 @@ std::vector<AlertTransition> RuleEngine::Evaluate(Status* store_error) {
     for (const auto& [gkey, key] : groups) {
       Reading decided;
       bool first = true;
+      bool any_data = rule.business_hours && !open_since;  // closed hours: a verdict
+      Duration longest{};
       if (!rule.business_hours || open_since) {
         for (size_t ci = 0; ci < rule.any_of.size(); ++ci) {
           const auto& cc = comp.conds[ci];
           Reading rd = EvalCondition(*signals_, rule.any_of[ci], cc.events, cc.denominators,
                                      cc.threshold_series, key, now, started_, open_since);
+          any_data = any_data || rd.data;
+          longest = std::max(longest, rule.any_of[ci].window);
           if (first || (rd.holds && !decided.holds)) decided = rd;
           first = false;
           if (decided.holds) break;
@@ -346,6 +358,11 @@ std::vector<AlertTransition> RuleEngine::Evaluate(Status* store_error) {
         }
       } else if (from == AlertState::kPending) {
         to = AlertState::kInactive;
+      } else if (from == AlertState::kFiring && !any_data && cur.fired_at < started_ &&
+                 now - started_ < longest) {
+        // Restored after a restart and the in-memory windows have not refilled
+        // yet: no verdict, so it stays firing (for at most one window) rather
+        // than resolving for lack of data.
       } else if (from == AlertState::kFiring && now - cur.last_true >= rule.keep_firing_for) {
         to = AlertState::kResolved;
       }

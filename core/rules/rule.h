@@ -29,6 +29,7 @@ enum class SignalKind {
   kMaxAge,       // seconds since the key's last event (any of `events`), keys active within
   kAbsence,      // seconds since the last event (any of `events`) in the group
   kLast,         // `field` of the group's latest event, if seen within the window
+  kAlways,       // always 1: the Watchdog rule (proves the alert path end to end)
 };
 
 enum class Comparison { kGt, kGe, kLt, kLe };

@@ -1,5 +1,8 @@
 #include "core/rules/rule_config.h"
 
+#include <algorithm>
+#include <map>
+
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -52,7 +55,8 @@ void ReadSignal(const ConfigNode& s, Condition* c) {
       {"count", SignalKind::kCount},       {"count_per_key", SignalKind::kCountPerKey},
       {"rate", SignalKind::kRate},         {"ratio", SignalKind::kRatio},
       {"quantile", SignalKind::kQuantile}, {"max_age", SignalKind::kMaxAge},
-      {"absence", SignalKind::kAbsence},   {"last", SignalKind::kLast}};
+      {"absence", SignalKind::kAbsence},   {"last", SignalKind::kLast},
+      {"always", SignalKind::kAlways}};
   bool found = false;
   for (const auto& [n, k] : kKinds) {
     if (kind == n) {
@@ -67,7 +71,7 @@ void ReadSignal(const ConfigNode& s, Condition* c) {
     } else if (!kind.empty()) {
       s["kind"].Error("unknown signal kind \"" + kind +
                       "\" (one of count, count_per_key, rate, ratio, quantile, max_age, absence, "
-                      "last)");
+                      "last, always)");
     }
     return;
   }
@@ -94,6 +98,8 @@ void ReadSignal(const ConfigNode& s, Condition* c) {
         s["active_within"].Error("active_within must be positive");
       }
       break;
+    case SignalKind::kAlways:
+      break;  // reads no events
     default:
       ReadEvents(s, &sig.events);
   }
@@ -130,7 +136,7 @@ void ReadCondition(const ConfigNode& n, Condition* c) {
     } else if (auto v = t.AsDouble()) {
       c->threshold = *v;
     }
-  } else if (c->threshold_field.empty()) {
+  } else if (c->threshold_field.empty() && c->signal.kind != SignalKind::kAlways) {
     n.Error("missing required key \"threshold\"");
   }
   if (!c->threshold_field.empty() && c->signal.kind != SignalKind::kLast) {
@@ -285,6 +291,50 @@ Result<std::vector<Rule>> LoadRulesFile(const std::string& path) {
 
 Result<std::vector<Rule>> DefaultRules() {
   return ParseRules(kEmbeddedAlertRules, "config/alerts.yaml");
+}
+
+Result<std::vector<Rule>> BuiltinProbeRules() {
+  return ParseRules(kEmbeddedProbeAlertRules, "config/probe-alerts.yaml");
+}
+
+Result<std::vector<Rule>> LoadRuleSet(bool builtin, const std::vector<std::string>& files,
+                                      std::vector<std::string>* replaced) {
+  std::vector<Rule> out;
+  if (builtin) {
+    for (auto* load : {&DefaultRules, &BuiltinProbeRules}) {
+      auto r = (*load)();
+      if (!r.ok()) return r.status();
+      for (auto& rule : *r) out.push_back(std::move(rule));
+    }
+  }
+  const size_t builtin_count = out.size();
+  std::map<std::string, std::string> defined_in;  // user rule name -> file
+  std::string errors;
+  for (const auto& f : files) {
+    auto r = LoadRulesFile(f);
+    if (!r.ok()) {
+      errors += r.error();
+      if (!errors.empty() && errors.back() != '\n') errors += '\n';
+      continue;
+    }
+    for (auto& rule : *r) {
+      auto [it, fresh] = defined_in.emplace(rule.name, f);
+      if (!fresh) {
+        errors += f + ": rule " + rule.name + " is already defined in " + it->second + "\n";
+        continue;
+      }
+      auto same = std::find_if(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(builtin_count),
+                               [&](const Rule& b) { return b.name == rule.name; });
+      if (same != out.begin() + static_cast<std::ptrdiff_t>(builtin_count)) {
+        if (replaced) replaced->push_back(rule.name);
+        *same = std::move(rule);
+      } else {
+        out.push_back(std::move(rule));
+      }
+    }
+  }
+  if (!errors.empty()) return Status::Error(errors);
+  return out;
 }
 
 }  // namespace calprobe::core::rules

@@ -20,5 +20,15 @@ Result<std::vector<Rule>> ParseRules(std::string_view text, const std::string& f
 Result<std::vector<Rule>> LoadRulesFile(const std::string& path);
 // The built-in rules (config/alerts.yaml compiled into the binary).
 Result<std::vector<Rule>> DefaultRules();
+// calprobe's own built-in rules (config/probe-alerts.yaml): probe failures,
+// oracle mismatches, the Watchdog and the agent's health.
+Result<std::vector<Rule>> BuiltinProbeRules();
+
+// The agent's rule set: the built-in rules (when `builtin`), then every rule
+// of `files` in order. A file rule named like a built-in one replaces it
+// (how a demo or a team tunes a threshold); the same name in two files is an
+// error. `replaced`, when given, receives the names of replaced built-ins.
+Result<std::vector<Rule>> LoadRuleSet(bool builtin, const std::vector<std::string>& files,
+                                      std::vector<std::string>* replaced = nullptr);
 
 }  // namespace calprobe::core::rules

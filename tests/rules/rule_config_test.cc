@@ -37,7 +37,7 @@ TEST(RuleConfig, UnknownSignalKind) {
     threshold: 1
 )"),
             "alerts.yaml:3:20: rules[0].signal.kind: unknown signal kind \"median\" (one of count, "
-            "count_per_key, rate, ratio, quantile, max_age, absence, last)\n");
+            "count_per_key, rate, ratio, quantile, max_age, absence, last, always)\n");
 }
 
 TEST(RuleConfig, AnomalyIsNotImplementedYet) {
