@@ -17,6 +17,7 @@
 #include "core/ics_metrics.h"
 #include "core/log.h"
 #include "core/rules/rule_config.h"
+#include "core/panels/panel_metrics.h"
 #include "probes/builtin.h"
 
 namespace calprobe::core {
@@ -141,6 +142,7 @@ struct Agent::Impl : AgentState {
       ++ticks;
       Watchdog();
       if (ticks % 5 == 0) FlushResults();
+      if (ticks % 10 == 0) FlushRollups();
       if (ticks % 60 == 0) signals->Compact();  // frees buckets of silent keys
       auto every = [this](std::chrono::milliseconds period) {
         return ticks % std::max<uint64_t>(1, static_cast<uint64_t>(period.count() / 1000)) == 0;
@@ -169,12 +171,19 @@ struct Agent::Impl : AgentState {
     });
   }
 
+  void FlushRollups() {
+    if (Status s = rollups->Flush(*store); !s.ok()) {
+      Log(LogLevel::kWarn, "could not persist panel rollups").Kv("error", s.message());
+    }
+  }
+
   void Shutdown() {
     scheduler->Stop();
     admin->Stop();
     tick.cancel();
     os_signals.cancel();
     FlushResults();
+    FlushRollups();
     io.stop();
   }
 
@@ -252,6 +261,13 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
   a.pipeline->Subscribe([&a](const Event& e) { (void)a.signals->Record(e); });
   a.InitAlertMetrics();
   if (Status s = a.InitAlerts(); !s.ok()) return s;
+  a.rollups = std::make_unique<panels::Rollups>(
+      SystemClock::Instance(),
+      panels::RollupOptions{std::chrono::hours(26), 50, 100'000, a.config.agent.region});
+  (void)a.rollups->Load(*a.store);
+  a.pipeline->Subscribe([&a](const Event& e) { a.rollups->Record(e); });
+  panels::InstallPanelMetrics(a.metrics, *a.pipeline, *a.rollups, a.config.agent.region,
+                              static_cast<size_t>(a.config.agent.export_top_k));
   a.scheduler = std::make_unique<Scheduler>(
       a.io, [&a](size_t i, TimePoint at, std::function<void()> fin) { a.StartRun(i, at, std::move(fin)); });
   InstallIcsMetrics(a.metrics, *a.pipeline, *a.scheduler,

@@ -17,6 +17,7 @@
 #include "core/catalog.h"
 #include "core/config/agent_config.h"
 #include "core/metrics.h"
+#include "core/panels/rollup.h"
 #include "core/pipeline.h"
 #include "core/probe.h"
 #include "core/rules/engine.h"
@@ -100,6 +101,7 @@ struct AgentState {
   std::unique_ptr<AgentMetrics> m;
   std::unique_ptr<EventPipeline> pipeline;
   std::unique_ptr<signals::SignalStore> signals;  // windows over every accepted event
+  std::unique_ptr<panels::Rollups> rollups;       // per-minute panel history (/api/v1/panels)
   std::unique_ptr<CurlHttpClient> http;
   std::unique_ptr<Store> store;
   std::unique_ptr<Scheduler> scheduler;

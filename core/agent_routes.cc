@@ -10,6 +10,7 @@
 #include "core/agent_internal.h"
 #include "core/config/config_node.h"
 #include "core/embedded.h"
+#include "core/panels/panels.h"
 #include "core/secrets.h"
 
 namespace calprobe::core {
@@ -134,6 +135,13 @@ void AgentState::RegisterRoutes() {
     }
     nlohmann::json out = {{"accepted", accepted}, {"rejected", lines - accepted}, {"errors", errors}};
     return AdminResponse::Json(200, Secrets::Redact(out.dump()) + "\n");
+  });
+  admin->Route("GET", "/api/v1/panels", [this](const AdminRequest& r) {
+    TimePoint now = std::chrono::system_clock::now();
+    auto q = panels::ParsePanelQuery([&r](const char* k) { return r.Param(k); }, now,
+                                     rollups->options().retention);
+    if (!q.ok()) return AdminResponse::Json(400, nlohmann::json({{"error", q.error()}}).dump() + "\n");
+    return AdminResponse::Json(200, Secrets::Redact(panels::BuildPanels(*rollups, *q, now).dump()) + "\n");
   });
   admin->Route("GET", "/", [this](const AdminRequest&) {
     std::string html = std::string(kEmbeddedIndexHtml);
