@@ -145,8 +145,14 @@ void AgentState::RegisterRoutes() {
   });
   admin->Route("GET", "/", [this](const AdminRequest&) {
     std::string html = std::string(kEmbeddedIndexHtml);
-    size_t p = html.find("{{region}}");
-    if (p != std::string::npos) html.replace(p, 10, config.agent.region);
+    std::string region;  // HTML-escaped: the region comes from config or --region
+    for (char c : config.agent.region) {
+      region += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : c == '"' ? "&quot;" : std::string(1, c);
+    }
+    for (size_t p = html.find("{{region}}"); p != std::string::npos; p = html.find("{{region}}", p)) {
+      html.replace(p, 10, region);
+      p += region.size();
+    }
     return AdminResponse{200, "text/html; charset=utf-8", html, {}};
   });
 }

@@ -15,6 +15,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # real peers for integration tests, demo and benchmarks
   nginx-light prometheus prometheus-alertmanager prometheus-blackbox-exporter
+  chromium  # dashboard browser test (headless)
   procps python3
 )
 
