@@ -60,6 +60,8 @@ struct SandboxConfig {
   std::chrono::milliseconds cache_ttl{std::chrono::minutes(5)};
   int max_window_days = 62;
   std::string api_token;  // when set, /api/* needs Authorization: Bearer <token>
+  // Simulated buyer/provider activity every interval (sandbox/traffic.h); 0: off.
+  std::chrono::milliseconds traffic_interval{0};
   EventsConfig events;
   std::vector<ProviderConfig> providers;
 };

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <random>
 #include <thread>
 
 #include "core/admin/admin_server.h"
@@ -21,6 +22,7 @@
 #include "sandbox/faults.h"
 #include "sandbox/routes.h"
 #include "sandbox/service.h"
+#include "sandbox/traffic.h"
 
 namespace calprobe::sandbox {
 
@@ -183,6 +185,14 @@ int RunSandbox(const SandboxConfig& config, const std::string& listen_override) 
                               kMaxConcurrentPolls);
         });
   asio::post(bg_io, [&service, &http] { StartPolls(service, http); });
+  std::unique_ptr<BuyerTraffic> traffic;
+  if (config.traffic_interval.count() > 0) {
+    std::string host = listen.substr(0, listen.rfind(':'));
+    traffic = std::make_unique<BuyerTraffic>(
+        service, "http://" + host + ":" + std::to_string(server.port()),
+        static_cast<uint32_t>(std::random_device{}()));
+    Every(bg_io, config.traffic_interval, stopped, [&traffic] { traffic->Tick(); });
+  }
 
   asio::signal_set signals(server_io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {

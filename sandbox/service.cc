@@ -121,6 +121,14 @@ core::Event SandboxService::NewEvent(const std::string& name, const ProviderStat
 
 void SandboxService::EmitLocked(core::Event e) { (void)deps_.sink.Emit(std::move(e)); }
 
+void SandboxService::EmitPlatformEvent(const std::string& name, const std::string& provider_id,
+                                       std::vector<core::Field> fields) {
+  std::lock_guard lock(mu_);
+  core::Event e = NewEvent(name, FindLocked(provider_id));
+  e.fields = std::move(fields);
+  EmitLocked(std::move(e));
+}
+
 SandboxService::ProviderState* SandboxService::FindLocked(const std::string& id) const {
   auto it = providers_.find(id);
   return it == providers_.end() ? nullptr : it->second.get();

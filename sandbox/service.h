@@ -182,6 +182,11 @@ class SandboxService {
   // Applies a finished poll; emits cal.ics.poll.ok|error.
   void OnPollResult(const PollJob& job, const PollOutcome& outcome, TimePoint real_now);
 
+  // Emits a platform event `name` for provider `provider_id` (labels as for
+  // every sandbox event), e.g. the User Impact events of simulated buyers.
+  void EmitPlatformEvent(const std::string& name, const std::string& provider_id,
+                         std::vector<core::Field> fields);
+
   // Emits cal.ics.backlog{size, queue_size} for the poller's queue.
   void EmitBacklog(size_t size, size_t queue_size);
 

@@ -20,6 +20,8 @@ trap cleanup EXIT INT TERM
 # The sandbox calendar service: the platform the demo monitors. It sends its
 # cal.* events to the agent's ingest endpoint.
 export SANDBOX_SYNTHETIC_FEED_TOKEN="${SANDBOX_SYNTHETIC_FEED_TOKEN:-demo-feed-token-0001}"
+# Simulated buyers and providers (sandbox/traffic.h) fill the dashboard's six panels within a minute.
+export SANDBOX_TRAFFIC_INTERVAL="${SANDBOX_TRAFFIC_INTERVAL:-1s}"
 CALPROBE_EVENTS_URL=http://127.0.0.1:9464/api/v1/events \
   "$bin" sandbox --config "$here/config/sandbox.yaml" --listen 127.0.0.1:8090 &
 pids+=($!)
@@ -35,10 +37,16 @@ done
 # Platform traffic and faults that make seed alerts fire (see the script).
 "$here/scripts/demo-traffic.sh" http://127.0.0.1:8090 &
 pids+=($!)
+dashboard=http://127.0.0.1:9464/
 cat <<MSG
 
+  ================================================================
+    calprobe dashboard:  $dashboard
+    (the six panels fill within a minute)
+  ================================================================
+
   calprobe demo is running (state in $state)
-    dashboard   http://127.0.0.1:9464/
+    dashboard   $dashboard
     metrics     http://127.0.0.1:9464/metrics
     targets     http://127.0.0.1:9464/api/v1/targets
     alerts      http://127.0.0.1:9464/api/v1/alerts   (FeedTokenLeakage, HoldExpirySpike,
@@ -48,4 +56,8 @@ cat <<MSG
   Ctrl-C to stop.
 
 MSG
+# Open the dashboard in the desktop's browser when there is one.
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && command -v xdg-open >/dev/null; then
+  xdg-open "$dashboard" >/dev/null 2>&1 || true
+fi
 wait -n "${pids[@]}"
