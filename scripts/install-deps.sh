@@ -16,7 +16,7 @@ PACKAGES=(
   # real peers for integration tests, demo and benchmarks
   nginx-light prometheus prometheus-alertmanager prometheus-blackbox-exporter
   chromium  # dashboard browser test (headless)
-  procps python3
+  procps python3 python3-yaml
 )
 
 if [ "${CALPROBE_EXTRA_PACKAGES:-}" != "" ]; then
