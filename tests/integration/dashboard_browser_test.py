@@ -4,6 +4,7 @@ targets show their last result and failure reason, no console errors, and
 screenshots (wide and narrow) are saved under the build directory
 (build/dashboard-screenshots/)."""
 
+import json
 import os
 import re
 import shutil
@@ -59,6 +60,11 @@ targets:
         harness.wait_until(lambda: all(t.get("last") for t in self.agent.targets()),
                            what="both targets probed")
 
+        def probe_failing():
+            d = json.loads(harness.get(self.agent.url("/api/v1/alerts"))[2])
+            return any(a["rule"] == "ProbeFailing" and a["state"] == "firing" for a in d["alerts"])
+        harness.wait_until(probe_failing, timeout=60, interval=0.5, what="ProbeFailing firing")
+
     def test_console_check_sees_errors(self):
         # The console check below is only worth something if it sees errors.
         page = os.path.join(self.tmp, "broken.html")
@@ -92,6 +98,12 @@ targets:
             kpis = re.findall(r'data-kpi="[a-z0-9_]+"><div class="v">([^<]*)<', body)
             self.assertGreaterEqual(len(kpis), 3, pid)
             self.assertTrue(any(k not in ("–", "0") for k in kpis), f"{pid}: {kpis}")
+        # Firing alerts with their runbook links (the always-firing Watchdog is not listed).
+        alerts = dom.split('id="alerts"')[1].split("</section>")[0]
+        self.assertIn('data-alert="ProbeFailing"', alerts)
+        self.assertIn('web-broken', alerts)
+        self.assertIn('href="/ops/runbooks/calprobe-probe-failing.md"', alerts)
+        self.assertNotIn('data-alert="Watchdog"', alerts)
         # Probe targets with last result and failure reason.
         targets = dom.split('id="targets"')[1].split("</section>")[0]
         self.assertIn("<td>web-health</td><td>http</td><td class=\"ok\">ok</td>", targets)
