@@ -159,6 +159,17 @@ Result<std::unique_ptr<RuleEngine>> RuleEngine::Create(std::vector<Rule> rules,
         if (r.origins.size() == 1) spec.match.push_back({Label::kOrigin, r.origins[0]});
         spec.value_field = field;
         spec.window.span = std::max<Duration>(cond.window, std::chrono::minutes(1));
+        if (sig.kind == SignalKind::kAnomaly) {
+          // The baseline reads the same window `seasons` seasons back.
+          spec.window.span = sig.season * sig.seasons + cond.window + std::chrono::minutes(10);
+          // One resolution for the current window and the baselines, so
+          // both count events at window edges the same way.
+          spec.window.coarse_resolution = spec.window.span > std::chrono::hours(24 * 8)
+                                              ? std::chrono::minutes(5)
+                                              : std::chrono::minutes(1);
+          spec.window.fine_resolution = spec.window.coarse_resolution;
+          spec.window.fine_span = spec.window.coarse_resolution;
+        }
         spec.window.keep_sketches = sketches;
         auto id = signals->AddSeries(spec);
         if (!id.ok()) return Status::Error("rule " + r.name + ": " + id.error());
@@ -166,7 +177,8 @@ Result<std::unique_ptr<RuleEngine>> RuleEngine::Create(std::vector<Rule> rules,
       };
       Compiled::Cond cc;
       const bool sketches = sig.kind == SignalKind::kQuantile;
-      const bool valued = sig.kind == SignalKind::kQuantile || sig.kind == SignalKind::kLast;
+      const bool valued = sig.kind == SignalKind::kQuantile || sig.kind == SignalKind::kLast ||
+                          (sig.kind == SignalKind::kAnomaly && !sig.field.empty());
       if (sig.kind == SignalKind::kRatio) {
         auto n = add(sig.numerator, "", false);
         if (!n.ok()) return n.status();
@@ -275,6 +287,40 @@ Reading EvalCondition(const SignalStore& s, const Condition& c, const std::vecto
       r.holds = true;
       r.data = true;
       return r;
+    case SignalKind::kAnomaly: {
+      // Trailing-window volume vs the same window in each past season; the
+      // score is robust (median / MAD) and floored at Poisson noise so a
+      // quiet key going from 2 to 5 is not an anomaly.
+      // Whole buckets only: the newest one is still filling, and the
+      // baselines must see the same phase of their buckets as the current
+      // window. Resolution as set in Create (1 min, 5 min past 8 days).
+      const Duration res = s.Spec(events[0]).window.coarse_resolution;
+      auto volume = [&](Duration w) {
+        return sig.field.empty() ? static_cast<double>(s.Count(events[0], key, w))
+                                 : s.Sum(events[0], key, w);
+      };
+      auto between = [&](Duration back) { return volume(back + c.window + res) - volume(back + res); };
+      const double current = between(Duration::zero());
+      std::vector<double> base;
+      for (int i = 1; i <= sig.seasons; ++i) {
+        const Duration back = sig.season * i;
+        if (now - back - c.window - res < started) break;  // not observed: no baseline
+        base.push_back(between(back));
+      }
+      samples = base.size();
+      if (base.empty()) return r;
+      auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        const size_t n = v.size();
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+      };
+      const double med = median(base);
+      std::vector<double> dev;
+      for (double b : base) dev.push_back(std::fabs(b - med));
+      const double spread = std::max({1.4826 * median(dev), std::sqrt(std::max(med, 0.0)), 1.0});
+      r.value = (current - med) / spread;
+      break;
+    }
     case SignalKind::kLast: {
       auto t = s.LastSeen(events[0], key);
       if (!t || now - *t > c.window) return r;  // no fresh reading

@@ -30,6 +30,8 @@ enum class SignalKind {
   kAbsence,      // seconds since the last event (any of `events`) in the group
   kLast,         // `field` of the group's latest event, if seen within the window
   kAlways,       // always 1: the Watchdog rule (proves the alert path end to end)
+  kAnomaly,      // robust z-score of the window's count (or sum of `field`) against the
+                 // same window one, two, ... `seasons` seasons ago (docs/alerts.md)
 };
 
 enum class Comparison { kGt, kGe, kLt, kLe };
@@ -42,6 +44,8 @@ struct Signal {
   std::string field;                                // quantile/last
   double q = 0.95;                                  // quantile
   Duration active_within = std::chrono::hours(24);  // max_age
+  Duration season = std::chrono::hours(24);         // anomaly: period of the baseline
+  int seasons = 7;                                  // anomaly: past seasons compared
 };
 
 struct Condition {

@@ -56,7 +56,7 @@ void ReadSignal(const ConfigNode& s, Condition* c) {
       {"rate", SignalKind::kRate},         {"ratio", SignalKind::kRatio},
       {"quantile", SignalKind::kQuantile}, {"max_age", SignalKind::kMaxAge},
       {"absence", SignalKind::kAbsence},   {"last", SignalKind::kLast},
-      {"always", SignalKind::kAlways}};
+      {"always", SignalKind::kAlways},     {"anomaly", SignalKind::kAnomaly}};
   bool found = false;
   for (const auto& [n, k] : kKinds) {
     if (kind == n) {
@@ -65,13 +65,10 @@ void ReadSignal(const ConfigNode& s, Condition* c) {
     }
   }
   if (!found) {
-    if (kind == "anomaly") {
-      // TODO(issue 8, anomaly slice): seasonal baseline + robust spread.
-      s["kind"].Error("signal kind \"anomaly\" is not implemented yet");
-    } else if (!kind.empty()) {
+    if (!kind.empty()) {
       s["kind"].Error("unknown signal kind \"" + kind +
                       "\" (one of count, count_per_key, rate, ratio, quantile, max_age, absence, "
-                      "last, always)");
+                      "last, always, anomaly)");
     }
     return;
   }
@@ -100,10 +97,18 @@ void ReadSignal(const ConfigNode& s, Condition* c) {
       break;
     case SignalKind::kAlways:
       break;  // reads no events
+    case SignalKind::kAnomaly:
+      ReadEvents(s, &sig.events);
+      sig.field = s.String("field", "");  // empty: count events
+      sig.season = s.Duration("season", std::chrono::duration_cast<std::chrono::milliseconds>(sig.season));
+      if (sig.season < std::chrono::hours(1)) s["season"].Error("season must be at least 1h");
+      sig.seasons = static_cast<int>(s.Int("seasons", sig.seasons, 2, 28));
+      break;
     default:
       ReadEvents(s, &sig.events);
   }
-  if ((sig.kind == SignalKind::kQuantile || sig.kind == SignalKind::kLast) &&
+  if ((sig.kind == SignalKind::kQuantile || sig.kind == SignalKind::kLast ||
+       sig.kind == SignalKind::kAnomaly) &&
       sig.events.size() > 1) {
     s.Error("a " + kind + " signal reads exactly one event");
   }

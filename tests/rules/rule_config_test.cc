@@ -16,14 +16,16 @@ std::string ErrorOf(const std::string& yaml) {
 TEST(RuleConfig, BuiltinRulesLoad) {
   auto r = DefaultRules();
   ASSERT_TRUE(r.ok()) << r.error();
-  ASSERT_EQ(r->size(), 6u);
+  ASSERT_EQ(r->size(), 7u);  // the seed's six alerts + its §7 slot volume anomaly
   const char* names[] = {"FeasibilityLatency", "HoldExpirySpike",  "IcsPollErrors",
-                         "SyncStaleness",      "FeedTokenLeakage", "DashboardSilence"};
-  for (size_t i = 0; i < 6; ++i) {
+                         "SyncStaleness",      "FeedTokenLeakage", "DashboardSilence",
+                         "SlotVolumeAnomaly"};
+  for (size_t i = 0; i < 7; ++i) {
     EXPECT_EQ((*r)[i].name, names[i]);
     EXPECT_EQ((*r)[i].origins, std::vector<std::string>{"platform"});
   }
   EXPECT_EQ((*r)[2].any_of.size(), 2u);
+  EXPECT_EQ((*r)[4].any_of.size(), 2u);  // regenerations or request anomaly
   EXPECT_DOUBLE_EQ((*r)[3].any_of[0].threshold, 2700);  // 45m in seconds
   ASSERT_TRUE((*r)[5].business_hours.has_value());
   EXPECT_EQ((*r)[5].business_hours->timezone, "America/New_York");
@@ -37,17 +39,26 @@ TEST(RuleConfig, UnknownSignalKind) {
     threshold: 1
 )"),
             "alerts.yaml:3:20: rules[0].signal.kind: unknown signal kind \"median\" (one of count, "
-            "count_per_key, rate, ratio, quantile, max_age, absence, last, always)\n");
+            "count_per_key, rate, ratio, quantile, max_age, absence, last, always, anomaly)\n");
 }
 
-TEST(RuleConfig, AnomalyIsNotImplementedYet) {
+TEST(RuleConfig, AnomalyOptionsAreChecked) {
   EXPECT_EQ(ErrorOf(R"(rules:
   - name: A
-    signal: {kind: anomaly, event: x}
+    signal: {kind: anomaly, event: x, season: 10m, seasons: 40}
     threshold: 1
 )"),
-            "alerts.yaml:3:20: rules[0].signal.kind: signal kind \"anomaly\" is not implemented "
-            "yet\n");
+            "alerts.yaml:3:47: rules[0].signal.season: season must be at least 1h\n"
+            "alerts.yaml:3:61: rules[0].signal.seasons: must be between 2 and 28, got 40\n");
+  auto ok = ParseRules(R"(rules:
+  - name: A
+    signal: {kind: anomaly, event: x, field: slot_count, season: 7d, seasons: 4}
+    threshold: 6
+)", "alerts.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.error();
+  EXPECT_EQ((*ok)[0].any_of[0].signal.season, std::chrono::hours(24 * 7));
+  EXPECT_EQ((*ok)[0].any_of[0].signal.seasons, 4);
+  EXPECT_EQ((*ok)[0].any_of[0].signal.field, "slot_count");
 }
 
 TEST(RuleConfig, BadComparison) {

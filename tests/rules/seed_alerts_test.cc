@@ -6,6 +6,7 @@
 
 #include <functional>
 
+#include "core/rules/replay.h"
 #include "tests/rules/rules_test_util.h"
 
 namespace calprobe::core::rules::testing {
@@ -274,6 +275,95 @@ TEST(FeedTokenLeakage, NearMissesNeverFire) {
   Regen(h, T0() + hours(5), "p2");
   Regen(h, T0() + hours(3) + hours(24) + minutes(5), "p2");
   EXPECT_TRUE(h.got().empty());
+}
+
+// Feed requests for p1: `per_hour` evenly spread from `from` to `to`.
+void FeedRequests(RuleHarness& h, TimePoint from, TimePoint to, int per_hour) {
+  const auto step = std::chrono::duration_cast<Duration>(hours(1)) / per_hour;
+  for (TimePoint t = from; t < to; t += step) {
+    h.SkipTo(t);
+    Event e = Ev("cal.ics.feed.requested", t, Label::kProvider, "p1");
+    e.With("include_holds", false);
+    h.Record(e);
+  }
+}
+
+TEST(FeedTokenLeakage, RequestBurstAgainstSevenDayBaselineFires) {
+  RuleHarness h("FeedTokenLeakage");
+  const TimePoint burst = T0() + hours(24 * 7) + minutes(30);
+  FeedRequests(h, T0(), burst, 10);  // a week at 10 requests an hour
+  h.Eval();
+  EXPECT_TRUE(h.got().empty());
+  FeedRequests(h, burst, burst + minutes(30), 200);  // a leaked URL: 100 in 30 min
+  h.Eval();
+  ASSERT_EQ(h.got().size(), 1u);
+  EXPECT_EQ(h.got()[0].to, AlertState::kFiring);
+  EXPECT_EQ(h.got()[0].labels.at("provider"), "p1");
+  EXPECT_GT(h.got()[0].value, 6);  // z-score
+}
+
+TEST(FeedTokenLeakage, ModestRiseOrShortHistoryNeverFires) {
+  {
+    RuleHarness h("FeedTokenLeakage");
+    const TimePoint end = T0() + hours(24 * 7) + minutes(30);
+    FeedRequests(h, T0(), end, 10);
+    FeedRequests(h, end, end + minutes(30), 36);  // ~23 in the hour vs 10: z ~ 4
+    h.Eval();
+    EXPECT_TRUE(h.got().empty()) << TransitionText(h.got()[0]);
+  }
+  {
+    // Only 2 days observed (min_samples 3 past days): no baseline, no alert.
+    RuleHarness h("FeedTokenLeakage");
+    const TimePoint end = T0() + hours(48) + minutes(30);
+    FeedRequests(h, T0(), end, 10);
+    FeedRequests(h, end, end + minutes(30), 200);
+    h.Eval();
+    EXPECT_TRUE(h.got().empty());
+  }
+}
+
+// --- Seed §7: slot volume anomaly per cohort ---
+
+void Slots(RuleHarness& h, TimePoint from, TimePoint to, int slot_count, bool eval = false) {
+  for (TimePoint t = from; t < to; t += minutes(6)) {
+    if (eval) {
+      h.RunTo(t);
+    } else {
+      h.SkipTo(t);
+    }
+    Event e = Ev("cal.feasible.generated", t, Label::kRegion, "us-east");
+    e.labels.Set(Label::kRole, "tutor");
+    e.With("slot_count", static_cast<int64_t>(slot_count))
+        .With("candidate_windows", int64_t{200})
+        .With("duration_ms", 50.0)
+        .With("truncated", false);
+    h.Record(e);
+  }
+}
+
+TEST(SlotVolumeAnomaly, CohortLosingMostSlotsFiresAfter15Minutes) {
+  RuleHarness h("SlotVolumeAnomaly");
+  const TimePoint drop = T0() + hours(24 * 7);
+  Slots(h, T0(), drop, 100);  // 1000 slots an hour for a week
+  h.Eval();
+  EXPECT_TRUE(h.got().empty());
+  Slots(h, drop, drop + hours(1), 10, /*eval=*/true);  // availability vanishing
+  ASSERT_GE(h.got().size(), 2u);
+  EXPECT_EQ(h.got()[0].to, AlertState::kPending);
+  EXPECT_EQ(h.got()[1].to, AlertState::kFiring);
+  EXPECT_GE(h.got()[1].at - h.got()[0].at, minutes(15));
+  EXPECT_EQ(h.got()[1].labels.at("role"), "tutor");
+  EXPECT_LT(h.got()[1].value, -4);
+}
+
+TEST(SlotVolumeAnomaly, DailyNoiseNeverFires) {
+  RuleHarness h("SlotVolumeAnomaly");
+  // Each day a little different (900..1100 an hour), today 950.
+  for (int d = 0; d < 7; ++d) {
+    Slots(h, T0() + hours(24 * d), T0() + hours(24 * (d + 1)), 90 + (d * 7) % 21);
+  }
+  Slots(h, T0() + hours(24 * 7), T0() + hours(24 * 7 + 2), 95, /*eval=*/true);
+  EXPECT_TRUE(h.got().empty()) << TransitionText(h.got()[0]);
 }
 
 // --- 6. Dashboard Silence ---
