@@ -140,16 +140,24 @@ void AgentState::RegisterRoutes() {
     TimePoint now = std::chrono::system_clock::now();
     auto q = panels::ParsePanelQuery([&r](const char* k) { return r.Param(k); }, now,
                                      rollups->options().retention);
-    if (!q.ok()) return AdminResponse::Json(400, nlohmann::json({{"error", q.error()}}).dump() + "\n");
-    return AdminResponse::Json(200, Secrets::Redact(panels::BuildPanels(*rollups, *q, now).dump()) + "\n");
+    if (!q.ok()) {
+      return AdminResponse::Json(400, nlohmann::json({{"error", q.error()}}).dump() + "\n");
+    }
+    std::string body = panels::BuildPanels(*rollups, *q, now).dump();
+    return AdminResponse::Json(200, Secrets::Redact(body) + "\n");
   });
   admin->Route("GET", "/", [this](const AdminRequest&) {
     std::string html = std::string(kEmbeddedIndexHtml);
     std::string region;  // HTML-escaped: the region comes from config or --region
     for (char c : config.agent.region) {
-      region += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : c == '"' ? "&quot;" : std::string(1, c);
+      if (c == '<') region += "&lt;";
+      else if (c == '>') region += "&gt;";
+      else if (c == '&') region += "&amp;";
+      else if (c == '"') region += "&quot;";
+      else region += c;
     }
-    for (size_t p = html.find("{{region}}"); p != std::string::npos; p = html.find("{{region}}", p)) {
+    for (size_t p = html.find("{{region}}"); p != std::string::npos;
+         p = html.find("{{region}}", p)) {
       html.replace(p, 10, region);
       p += region.size();
     }

@@ -290,7 +290,8 @@ core::Result<SandboxConfig> LoadSandboxConfig(const std::string& path) {
     cfg.max_window_days = static_cast<int>(s.Int("max_window_days", cfg.max_window_days, 1, 366));
     cfg.api_token = s.String("api_token");
     cfg.traffic_interval = s.Duration("traffic_interval", cfg.traffic_interval);
-    if (cfg.traffic_interval.count() != 0 && cfg.traffic_interval < std::chrono::milliseconds(100)) {
+    if (cfg.traffic_interval.count() != 0 &&
+        cfg.traffic_interval < std::chrono::milliseconds(100)) {
       s["traffic_interval"].Error("must be 0s (off) or at least 100ms");
     }
     if (!cfg.api_token.empty()) core::Secrets::Register(cfg.api_token);

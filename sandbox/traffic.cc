@@ -31,11 +31,13 @@ void BuyerTraffic::Setup() {
     const std::string& other = ids[(i + 1) % ids.size()];
     auto d = service_.DescribeProvider(other, true);
     if (!d.ok() || !d.value->contains("feed_token")) continue;
-    std::string url = self_url_ + "/feeds/" + other + ".ics?token=" + (*d.value)["feed_token"].get<std::string>();
+    std::string url =
+        self_url_ + "/feeds/" + other + ".ics?token=" + (*d.value)["feed_token"].get<std::string>();
     nlohmann::json body = {{"id", "demo-" + other}, {"url", url}, {"poll_interval", "20s"}};
     auto r = service_.AddBusySource(ids[i], body.dump());
     if (!r.ok()) {
-      core::Log(core::LogLevel::kWarn, "traffic: could not add a busy source").Kv("error", r.error.message);
+      core::Log(core::LogLevel::kWarn, "traffic: could not add a busy source")
+          .Kv("error", r.error.message);
     }
   }
 }
@@ -102,8 +104,9 @@ void BuyerTraffic::Tick() {
   }
   if (Chance(0.08)) {
     static const char* kTags[] = {"calendar", "calendar", "billing", "account"};
-    service_.EmitPlatformEvent("cal.support.ticket", p,
-                               {{"tag", std::string(kTags[std::uniform_int_distribution<>(0, 3)(rng_)])}});
+    service_.EmitPlatformEvent(
+        "cal.support.ticket", p,
+        {{"tag", std::string(kTags[std::uniform_int_distribution<>(0, 3)(rng_)])}});
   }
   // Providers edit their availability now and then (no-op edits keep the
   // demo's truth unchanged but are real rule updates).

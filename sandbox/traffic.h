@@ -13,9 +13,9 @@
 
 #include <deque>
 #include <map>
-#include <vector>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "calendar/oracle/types.h"
 

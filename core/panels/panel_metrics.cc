@@ -12,40 +12,46 @@ namespace calprobe::core::panels {
 void InstallPanelMetrics(MetricsRegistry& metrics, EventPipeline& pipeline, const Rollups& rollups,
                          const std::string& agent_region, size_t label_limit) {
   const std::vector<std::string> ro = {"region", "origin"};
-  MetricFamily& duration = metrics.Histogram(
-      "calprobe_feasible_duration_seconds", "Feasibility compute duration (cal.feasible.generated).",
-      ro, {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10});
-  MetricFamily& truncated = metrics.Counter(
-      "calprobe_feasible_truncated_total", "Feasibility answers whose candidate windows were truncated.", ro);
-  MetricFamily& overlaps = metrics.Counter(
-      "calprobe_hold_overlaps_total", "Hold attempts rejected because they overlapped (overlap_detected).", ro);
-  MetricFamily& surfaced = metrics.Counter(
-      "calprobe_slots_surfaced_total", "Slots surfaced to buyers' searches (cal.search.slots_surfaced count).", ro);
+  MetricFamily& duration =
+      metrics.Histogram("calprobe_feasible_duration_seconds",
+                        "Feasibility compute duration (cal.feasible.generated).", ro,
+                        {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10});
+  MetricFamily& truncated =
+      metrics.Counter("calprobe_feasible_truncated_total",
+                      "Feasibility answers whose candidate windows were truncated.", ro);
+  MetricFamily& overlaps =
+      metrics.Counter("calprobe_hold_overlaps_total",
+                      "Hold attempts rejected because they overlapped (overlap_detected).", ro);
+  MetricFamily& surfaced =
+      metrics.Counter("calprobe_slots_surfaced_total",
+                      "Slots surfaced to buyers' searches (cal.search.slots_surfaced count).", ro);
   MetricFamily& instant = metrics.Counter("calprobe_instant_bookings_total",
                                           "Instant Book attempts by outcome (cal.booking.instant).",
                                           {"region", "origin", "accepted"});
-  MetricFamily& rebook = metrics.Histogram(
-      "calprobe_rebook_latency_seconds", "Reschedule rebooking latency (cal.booking.rebooked).", ro,
-      {1, 5, 15, 30, 60, 120, 300, 900, 3600});
-  MetricFamily& tickets = metrics.Counter("calprobe_support_tickets_total",
-                                          "Support tickets by tag (cal.support.ticket; tag bounded).",
-                                          {"region", "origin", "tag"});
+  MetricFamily& rebook = metrics.Histogram("calprobe_rebook_latency_seconds",
+                                           "Reschedule rebooking latency (cal.booking.rebooked).",
+                                           ro, {1, 5, 15, 30, 60, 120, 300, 900, 3600});
+  MetricFamily& tickets = metrics.Counter(
+      "calprobe_support_tickets_total", "Support tickets by tag (cal.support.ticket; tag bounded).",
+      {"region", "origin", "tag"});
   MetricFamily& feed = metrics.Counter(
       "calprobe_feed_requests_total",
       "Outbound ICS feed generations by result (cal.ics.feed.requested; no status = success).",
       {"region", "origin", "result"});
-  MetricFamily& backlog = metrics.Gauge(
-      "calprobe_platform_ics_backlog", "The platform poller's backlog (cal.ics.backlog size).", {"region"});
-  MetricFamily& queue = metrics.Gauge("calprobe_platform_ics_queue_size",
-                                      "The platform poller's queue size (cal.ics.backlog queue_size).",
-                                      {"region"});
+  MetricFamily& backlog =
+      metrics.Gauge("calprobe_platform_ics_backlog",
+                    "The platform poller's backlog (cal.ics.backlog size).", {"region"});
+  MetricFamily& queue =
+      metrics.Gauge("calprobe_platform_ics_queue_size",
+                    "The platform poller's queue size (cal.ics.backlog queue_size).", {"region"});
   auto regions = std::make_shared<LabelLimiter>(label_limit);
   auto tags = std::make_shared<LabelLimiter>(20);
   pipeline.Subscribe([=, &duration, &truncated, &overlaps, &surfaced, &instant, &rebook, &tickets,
                       &feed, &backlog, &queue](const Event& e) {
     if (e.name.rfind("cal.", 0) != 0) return;
     const std::string& r = e.labels.Get(Label::kRegion);
-    LabelValues l = {std::string(regions->Map(r.empty() ? agent_region : r)), e.labels.Get(Label::kOrigin)};
+    LabelValues l = {std::string(regions->Map(r.empty() ? agent_region : r)),
+                     e.labels.Get(Label::kOrigin)};
     const std::string& n = e.name;
     if (n == "cal.feasible.generated") {
       if (auto d = e.Number("duration_ms")) duration.Observe(l, *d / 1000.0);
@@ -82,10 +88,12 @@ void InstallPanelMetrics(MetricsRegistry& metrics, EventPipeline& pipeline, cons
     }
     w->Family("calprobe_providers_configured", "gauge",
               "Providers that ever sent cal.rule.updated (kept in the store).");
-    for (const auto& [r, v] : by_region) w->Sample("calprobe_providers_configured", {"region"}, {r}, v.first);
+    for (const auto& [r, v] : by_region)
+      w->Sample("calprobe_providers_configured", {"region"}, {r}, v.first);
     w->Family("calprobe_providers_stale", "gauge",
               "Providers whose last cal.rule.updated is older than 7 days.");
-    for (const auto& [r, v] : by_region) w->Sample("calprobe_providers_stale", {"region"}, {r}, v.second);
+    for (const auto& [r, v] : by_region)
+      w->Sample("calprobe_providers_stale", {"region"}, {r}, v.second);
   });
 }
 

@@ -34,7 +34,8 @@ class Builder {
   json Series(const std::string& name, const AggFn& fn, bool per_minute = false) const {
     json pts = json::array();
     for (size_t i = 0; i < r_.buckets.size(); ++i) {
-      double t = static_cast<double>((r_.first_minute + static_cast<int64_t>(i) * r_.step_minutes) * 60);
+      double t =
+          static_cast<double>((r_.first_minute + static_cast<int64_t>(i) * r_.step_minutes) * 60);
       auto v = fn(r_.buckets[i]);
       if (v && per_minute) *v /= r_.step_minutes;
       pts.push_back({t, Num(v)});
@@ -59,8 +60,12 @@ json Chart(const std::string& title, const std::string& unit, json series) {
   return {{"title", title}, {"unit", unit}, {"series", std::move(series)}};
 }
 
-json Panel(const std::string& id, const std::string& title, bool has_data, json values, json charts) {
-  return {{"id", id}, {"title", title}, {"has_data", has_data}, {"values", std::move(values)},
+json Panel(const std::string& id, const std::string& title, bool has_data, json values,
+           json charts) {
+  return {{"id", id},
+          {"title", title},
+          {"has_data", has_data},
+          {"values", std::move(values)},
           {"charts", std::move(charts)}};
 }
 
@@ -113,7 +118,8 @@ Result<PanelQuery> ParsePanelQueryMap(const std::map<std::string, std::string>& 
                          " of per-minute history is kept");
   }
   q.from = q.to - span;
-  int64_t minutes = std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::minutes>(span).count());
+  int64_t minutes =
+      std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::minutes>(span).count());
   q.step_minutes = static_cast<int>((minutes + kMaxPoints - 1) / kMaxPoints);
   if (std::string step = get("step"); !step.empty()) {
     auto d = ParseDuration(step);
@@ -152,17 +158,20 @@ json BuildPanels(const Rollups& rollups, const PanelQuery& q, TimePoint now) {
     json stale_list = json::array();
     for (size_t i = 0; i < old.size() && i < 10; ++i) {
       const auto& [p, role, region] = *old[i].second;
-      stale_list.push_back({{"provider", p}, {"role", role}, {"region", region},
+      stale_list.push_back({{"provider", p},
+                            {"role", role},
+                            {"region", region},
                             {"last_rule_update", IsoMs(old[i].first)},
                             {"age_seconds", (now_ms - old[i].first) / 1000}});
     }
-    json values = {{"rule_updates", t.c[kRuleUpdates]}, {"providers_configured", configured},
-                   {"exceptions", t.c[kExceptions]}, {"exception_minutes", t.c[kExceptionMinutes]},
+    json values = {{"rule_updates", t.c[kRuleUpdates]},
+                   {"providers_configured", configured},
+                   {"exceptions", t.c[kExceptions]},
+                   {"exception_minutes", t.c[kExceptionMinutes]},
                    {"stale_providers", stale}};
-    json charts = json::array(
-        {Chart("Rule updates and exceptions / min", "per_minute",
-               {b.Series("rule updates", b.Count(kRuleUpdates), true),
-                b.Series("exceptions", b.Count(kExceptions), true)})});
+    json charts = json::array({Chart("Rule updates and exceptions / min", "per_minute",
+                                     {b.Series("rule updates", b.Count(kRuleUpdates), true),
+                                      b.Series("exceptions", b.Count(kExceptions), true)})});
     json p = Panel("availability_intake", "Availability Intake",
                    t.c[kRuleUpdates] + t.c[kExceptions] > 0 || configured > 0, values, charts);
     p["stale_providers"] = stale_list;
@@ -185,19 +194,20 @@ json BuildPanels(const Rollups& rollups, const PanelQuery& q, TimePoint now) {
                    {"duration_p99_ms", Num(d.Quantile(0.99))},
                    {"truncated_share", Num(Div(t.c[kFeasibleTruncated], t.c[kFeasible]))},
                    {"oracle_mismatches", sr.total.c[kMismatch]}};
-    json charts = json::array(
-        {Chart("Invocations and cache / min", "per_minute",
-               {b.Series("invocations", b.Count(kFeasible), true),
-                b.Series("cache hits", b.Count(kCacheHit), true),
-                b.Series("cache misses", b.Count(kCacheMiss), true)}),
-         Chart("Compute duration", "ms",
-               {b.Series("p50", b.Quant(kFeasibleMs, 0.5)), b.Series("p95", b.Quant(kFeasibleMs, 0.95)),
-                b.Series("p99", b.Quant(kFeasibleMs, 0.99))}),
-         Chart("Oracle mismatches (synthetic) / min", "per_minute",
-               {sb.Series("mismatches", sb.Count(kMismatch), true)})});
-    panels.push_back(Panel("feasibility_engine", "Feasibility Engine",
-                           t.c[kFeasible] + t.c[kCacheHit] + t.c[kCacheMiss] + sr.total.c[kMismatch] > 0,
-                           values, charts));
+    json charts = json::array({Chart("Invocations and cache / min", "per_minute",
+                                     {b.Series("invocations", b.Count(kFeasible), true),
+                                      b.Series("cache hits", b.Count(kCacheHit), true),
+                                      b.Series("cache misses", b.Count(kCacheMiss), true)}),
+                               Chart("Compute duration", "ms",
+                                     {b.Series("p50", b.Quant(kFeasibleMs, 0.5)),
+                                      b.Series("p95", b.Quant(kFeasibleMs, 0.95)),
+                                      b.Series("p99", b.Quant(kFeasibleMs, 0.99))}),
+                               Chart("Oracle mismatches (synthetic) / min", "per_minute",
+                                     {sb.Series("mismatches", sb.Count(kMismatch), true)})});
+    panels.push_back(
+        Panel("feasibility_engine", "Feasibility Engine",
+              t.c[kFeasible] + t.c[kCacheHit] + t.c[kCacheMiss] + sr.total.c[kMismatch] > 0, values,
+              charts));
   }
 
   // --- Hold to Confirm ---
@@ -212,14 +222,14 @@ json BuildPanels(const Rollups& rollups, const PanelQuery& q, TimePoint now) {
     json funnel = json::array({{{"stage", "created"}, {"count", t.c[kHoldCreated]}},
                                {{"stage", "converted"}, {"count", t.c[kHoldConverted]}},
                                {{"stage", "expired"}, {"count", t.c[kHoldExpired]}}});
-    json charts = json::array(
-        {Chart("Holds / min", "per_minute",
-               {b.Series("created", b.Count(kHoldCreated), true),
-                b.Series("converted", b.Count(kHoldConverted), true),
-                b.Series("expired", b.Count(kHoldExpired), true)}),
-         Chart("Overlap rejections and TTL consumed", "ratio",
-               {b.Series("overlap rejection rate", b.Ratio(kHoldOverlap, kHoldCreated)),
-                b.Series("avg TTL consumed", b.Ratio(kTtlUsedSum, kTtlUsedN))})});
+    json charts =
+        json::array({Chart("Holds / min", "per_minute",
+                           {b.Series("created", b.Count(kHoldCreated), true),
+                            b.Series("converted", b.Count(kHoldConverted), true),
+                            b.Series("expired", b.Count(kHoldExpired), true)}),
+                     Chart("Overlap rejections and TTL consumed", "ratio",
+                           {b.Series("overlap rejection rate", b.Ratio(kHoldOverlap, kHoldCreated)),
+                            b.Series("avg TTL consumed", b.Ratio(kTtlUsedSum, kTtlUsedN))})});
     json p = Panel("hold_to_confirm", "Hold to Confirm",
                    t.c[kHoldCreated] + t.c[kHoldConverted] + t.c[kHoldExpired] > 0, values, charts);
     p["funnel"] = funnel;
@@ -240,11 +250,14 @@ json BuildPanels(const Rollups& rollups, const PanelQuery& q, TimePoint now) {
     for (size_t i = 0; i < srcs.size() && i < 10; ++i) {
       const auto& k = *srcs[i].second;
       const SourceState& s = rollups.sources().at(k);
-      stalest.push_back({{"src_id", std::get<0>(k)}, {"provider", std::get<1>(k)},
-                         {"region", std::get<3>(k)}, {"origin", std::get<4>(k)},
+      stalest.push_back({{"src_id", std::get<0>(k)},
+                         {"provider", std::get<1>(k)},
+                         {"region", std::get<3>(k)},
+                         {"origin", std::get<4>(k)},
                          {"last_poll", IsoMs(s.last_poll_ms)},
                          {"age_seconds", (now_ms - s.last_poll_ms) / 1000},
-                         {"last_ok", s.last_ok}, {"error_code", s.error_code}});
+                         {"last_ok", s.last_ok},
+                         {"error_code", s.error_code}});
     }
     double polls = t.c[kPollOk] + t.c[kPollError];
     json values = {{"polls_ok", t.c[kPollOk]},
@@ -262,10 +275,12 @@ json BuildPanels(const Rollups& rollups, const PanelQuery& q, TimePoint now) {
     AggFn queue = [](const MinuteAgg& a) {
       return a.backlog_ms >= 0 ? std::optional<double>(a.backlog_queue) : std::nullopt;
     };
-    json charts = json::array(
-        {Chart("Polls / min", "per_minute",
-               {b.Series("ok", b.Count(kPollOk), true), b.Series("error", b.Count(kPollError), true)}),
-         Chart("Backlog vs queue size", "count", {b.Series("backlog", backlog), b.Series("queue size", queue)})});
+    json charts =
+        json::array({Chart("Polls / min", "per_minute",
+                           {b.Series("ok", b.Count(kPollOk), true),
+                            b.Series("error", b.Count(kPollError), true)}),
+                     Chart("Backlog vs queue size", "count",
+                           {b.Series("backlog", backlog), b.Series("queue size", queue)})});
     json p = Panel("external_calendar_sync", "External Calendar Sync",
                    polls > 0 || t.backlog_ms >= 0, values, charts);
     p["retry_tiers"] = tiers;
@@ -283,7 +298,8 @@ json BuildPanels(const Rollups& rollups, const PanelQuery& q, TimePoint now) {
     };
     json charts = json::array(
         {Chart("Feed generations / min", "per_minute",
-               {b.Series("generated", b.Count(kFeedRequested), true), b.Series("failed", failures, true)}),
+               {b.Series("generated", b.Count(kFeedRequested), true),
+                b.Series("failed", failures, true)}),
          Chart("Token regenerations", "count", {b.Series("regenerations", b.Count(kTokenRegen))})});
     panels.push_back(Panel("ics_feed_outbound", "ICS Feed Outbound",
                            t.c[kFeedRequested] + t.c[kTokenRegen] > 0, values, charts));
@@ -301,15 +317,16 @@ json BuildPanels(const Rollups& rollups, const PanelQuery& q, TimePoint now) {
                    {"rebook_latency_p95_ms", Num(rl.Quantile(0.95))},
                    {"support_tickets_calendar", t.c[kTicketsCalendar]},
                    {"support_tickets", t.c[kTickets]}};
-    json charts = json::array(
-        {Chart("Slots surfaced to search / min", "per_minute",
-               {b.Series("slots surfaced", b.Count(kSlotsSurfaced), true)}),
-         Chart("Instant Book acceptance", "ratio",
-               {b.Series("acceptance rate", b.Ratio(kInstantAccepted, kInstant))}),
-         Chart("Rebooking latency", "ms",
-               {b.Series("p50", b.Quant(kRebookMs, 0.5)), b.Series("p95", b.Quant(kRebookMs, 0.95))}),
-         Chart("Support tickets tagged calendar", "count",
-               {b.Series("calendar tickets", b.Count(kTicketsCalendar))})});
+    json charts =
+        json::array({Chart("Slots surfaced to search / min", "per_minute",
+                           {b.Series("slots surfaced", b.Count(kSlotsSurfaced), true)}),
+                     Chart("Instant Book acceptance", "ratio",
+                           {b.Series("acceptance rate", b.Ratio(kInstantAccepted, kInstant))}),
+                     Chart("Rebooking latency", "ms",
+                           {b.Series("p50", b.Quant(kRebookMs, 0.5)),
+                            b.Series("p95", b.Quant(kRebookMs, 0.95))}),
+                     Chart("Support tickets tagged calendar", "count",
+                           {b.Series("calendar tickets", b.Count(kTicketsCalendar))})});
     panels.push_back(Panel("user_impact", "User Impact",
                            t.c[kSearches] + t.c[kInstant] + t.c[kRebooked] + t.c[kTickets] > 0,
                            values, charts));

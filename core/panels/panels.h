@@ -5,9 +5,8 @@
 // docs/dashboard.md describes every field.
 
 #include <map>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/clock.h"
 #include "core/panels/rollup.h"

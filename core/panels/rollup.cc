@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "core/pipeline.h"
@@ -175,7 +174,8 @@ void Rollups::Record(const Event& e) {
   int64_t ms = UnixMs(e.time);
   int64_t minute = MinuteOf(ms);
   int64_t now_minute = MinuteOf(UnixMs(clock_.Now()));
-  if (minute <= now_minute - std::chrono::duration_cast<std::chrono::minutes>(options_.retention).count()) {
+  if (minute <=
+      now_minute - std::chrono::duration_cast<std::chrono::minutes>(options_.retention).count()) {
     return;
   }
   RollupKey key = KeyOf(e);
@@ -328,8 +328,8 @@ Rollups::Range Rollups::Query(const Filter& filter, TimePoint from, TimePoint to
   auto keep_latest = [](Gauge& g, const MinuteAgg& a) {
     if (a.backlog_ms > g.ms) g = {a.backlog_ms, a.backlog_size, a.backlog_queue};
   };
-  for (auto it = minutes_.lower_bound(r.first_minute); it != minutes_.end() && it->first < end_minute;
-       ++it) {
+  for (auto it = minutes_.lower_bound(r.first_minute);
+       it != minutes_.end() && it->first < end_minute; ++it) {
     size_t bi = static_cast<size_t>((it->first - r.first_minute) / step_minutes);
     for (const auto& [k, a] : it->second) {
       if (!filter.Matches(k)) continue;
@@ -413,7 +413,8 @@ Status Rollups::Flush(Store& store) {
     auto it = minutes_.find(m);
     if (it == minutes_.end()) continue;
     for (const auto& [k, a] : it->second) {
-      std::string key = MinuteKey(m) + "|" + nlohmann::json({k.provider, k.role, k.region, k.origin}).dump();
+      std::string key =
+          MinuteKey(m) + "|" + nlohmann::json({k.provider, k.role, k.region, k.origin}).dump();
       if (Status s = store.Put(kMinutesNs, key, AggToJson(a).dump()); !s.ok()) return fail(s);
     }
   }
@@ -421,7 +422,8 @@ Status Rollups::Flush(Store& store) {
     auto it = providers_.find(pk);
     if (it == providers_.end()) continue;
     std::string key = nlohmann::json({std::get<0>(pk), std::get<1>(pk), std::get<2>(pk)}).dump();
-    if (Status s = store.Put(kProvidersNs, key, std::to_string(it->second)); !s.ok()) return fail(s);
+    if (Status s = store.Put(kProvidersNs, key, std::to_string(it->second)); !s.ok())
+      return fail(s);
   }
   for (const auto& sk : dirty_sources_) {
     auto it = sources_.find(sk);

@@ -109,7 +109,7 @@ struct RollupKey {
 
 struct Filter {
   std::string provider, role, region;  // empty: any
-  std::string origin = "platform";      // "platform", "synthetic" or "" (both)
+  std::string origin = "platform";     // "platform", "synthetic" or "" (both)
   bool Matches(const RollupKey& k) const;
   bool Matches(const std::string& provider, const std::string& role, const std::string& region,
                const std::string& origin) const;
