@@ -16,6 +16,16 @@ const char* const kMigrations[] = {
     "CREATE TABLE alert_states (rule TEXT NOT NULL, labels TEXT NOT NULL, state TEXT NOT NULL,"
     " active_since_ms INTEGER NOT NULL, fired_at_ms INTEGER NOT NULL,"
     " last_true_ms INTEGER NOT NULL, value REAL, PRIMARY KEY (rule, labels));",
+    // 3: notification outbox (core/notify/outbox.h): pending deliveries
+    // (dead_at_ms NULL) and dead letters; notified firing alerts per dedup key
+    // (core/notify/dispatcher.h).
+    "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, receiver TEXT NOT NULL,"
+    " dest INTEGER NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL, notification TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL, next_attempt_ms INTEGER NOT NULL,"
+    " last_error TEXT NOT NULL, dead_at_ms INTEGER);"
+    "CREATE INDEX outbox_dead ON outbox(dead_at_ms);"
+    "CREATE TABLE notified_alerts (key TEXT PRIMARY KEY, notification TEXT NOT NULL,"
+    " receivers TEXT NOT NULL, updated_ms INTEGER NOT NULL);",
 };
 
 class Stmt {

@@ -285,6 +285,8 @@ Result<AgentConfig> LoadAgentConfig(const std::string& path, const ProbeRegistry
     if (files.empty()) top["catalog"].Error("no file matches \"" + c + "\"");
     cfg.catalog_files.insert(cfg.catalog_files.end(), files.begin(), files.end());
   }
+  cfg.receivers = notify::ReadReceivers(top["receivers"]);
+  cfg.notify = notify::ReadNotifySettings(top["notifications"]);
   ConfigNode includes = top["include"];
   for (const auto& pattern : top.StringList("include")) {
     auto files = ExpandGlob(pattern, base_dir);

@@ -12,6 +12,7 @@
 
 #include "core/event.h"
 #include "core/log.h"
+#include "core/notify/receiver_config.h"
 #include "core/probe.h"
 #include "core/status.h"
 
@@ -74,6 +75,8 @@ struct AgentConfig {
   std::vector<TargetConfig> targets;         // from the main file and includes
   std::vector<std::string> target_file_globs;  // resolved against the main file's folder
   std::vector<std::string> catalog_files;
+  std::vector<notify::ReceiverConfig> receivers;  // receivers: (docs/notifications.md)
+  notify::NotifySettings notify;                  // notifications:
 };
 
 struct TargetDefaults {
