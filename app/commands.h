@@ -21,5 +21,6 @@ void AddValidateConfigCommand(CLI::App& app, Action* action);
 void AddVersionCommand(CLI::App& app, Action* action);
 void AddSandboxCommand(CLI::App& app, Action* action);
 void AddReplayCommand(CLI::App& app, Action* action);
+void AddWebhookSinkCommand(CLI::App& app, Action* action);
 
 }  // namespace calprobe::app

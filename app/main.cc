@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   AddVersionCommand(app, &action);
   AddSandboxCommand(app, &action);
   AddReplayCommand(app, &action);
+  AddWebhookSinkCommand(app, &action);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,269 @@
+"""Notifications from the real agent to a local capture server
+(tests/integration/notify_capture.py): PagerDuty and Slack payload shapes,
+Retry-After on 429, permanent 4xx to the dead-letter list, a receiver that
+is down for a while and then up (every notification arrives, PagerDuty never
+twice per dedup key and state), kill -9 of the agent while alerts fire (none
+lost), and `calprobe webhook-sink` printing deliveries."""
+
+import json
+import os
+import time
+from datetime import datetime, timezone
+
+import harness
+from harness import metric_value
+from notify_capture import CaptureServer
+
+TOKEN = "notify-ingest-token-7781"
+PD_KEY = "pdroutingkey0123456789abcdefXYZW"  # 32 characters, like a real integration key
+
+# One alert per region, true while cal.feasible.cache.hit events arrived in the
+# last 3 s: fires within a second of an event, resolves ~3 s after the last.
+RULES = """
+rules:
+  - name: NotifyRegional
+    signal: {kind: count, event: cal.feasible.cache.hit}
+    window: 3s
+    op: ">"
+    threshold: 0
+    group_by: [region]
+    origins: [platform]
+    severity: page
+    receivers: [RECEIVERS]
+    runbook: ops/runbooks/feasibility-latency.md
+    annotations:
+      summary: "{{ $value }} cache hits in {{ $labels.region }}"
+      action: "Nothing to do: a test alert."
+"""
+
+
+def now_rfc3339():
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def hit(region):
+    return json.dumps({"name": "cal.feasible.cache.hit", "time": now_rfc3339(),
+                       "labels": {"region": region, "origin": "platform", "provider": "p1"},
+                       "fields": {"source": "search"}})
+
+
+class NotifyTest(harness.TempDirTestCase):
+    def setUp(self):
+        super().setUp()
+        self.cap = CaptureServer(harness.free_port())
+        self.track(self.cap)
+        self.env = {"CALPROBE_TEST_PD_KEY": PD_KEY,
+                    "CALPROBE_TEST_SLACK_URL": self.cap.url("/slack/T000/B000/XXXXSECRET")}
+
+    def write_rules(self, receivers):
+        path = os.path.join(self.tmp, "rules.yaml")
+        with open(path, "w") as f:
+            f.write(RULES.replace("RECEIVERS", ", ".join(receivers)))
+        return path
+
+    def config(self, receivers, extra_receivers=""):
+        rules = self.write_rules(receivers)
+        return f"""
+agent:
+  region: us-east
+  store: {self.tmp}/calprobe.db
+  ingest_token: {TOKEN}
+alerts:
+  builtin: false
+  rule_files: [{rules}]
+  evaluation_interval: 1s
+notifications:
+  runbook_base_url: https://git.example.test/calprobe/blob/main
+  dashboard_url: http://127.0.0.1:3000/d/calprobe
+  retry: {{initial_backoff: 100ms, max_backoff: 1s, give_up_after: 10m}}
+receivers:
+  - name: pd
+    type: pagerduty
+    url: {self.cap.url("/pd/v2/enqueue")}
+    routing_key: ${{CALPROBE_TEST_PD_KEY}}
+  - name: slack
+    type: slack
+    url: ${{CALPROBE_TEST_SLACK_URL}}
+  - name: hook
+    type: webhook
+    url: {self.cap.url("/hook")}
+{extra_receivers}
+"""
+
+    def agent(self, cfg, name="agent"):
+        return self.track(harness.Agent(self.tmp, cfg, name=name, env=self.env))
+
+    def post(self, agent, lines):
+        status, _, body = harness.http("POST", agent.url("/api/v1/events"),
+                                       body="\n".join(lines).encode(),
+                                       headers={"Authorization": f"Bearer {TOKEN}"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["rejected"], 0, body)
+
+    def alerts(self, agent):
+        return json.loads(harness.get(agent.url("/api/v1/alerts"))[2])
+
+    def assert_pd_sequences(self, keys):
+        """Each key got exactly trigger then resolve, never the same (key, action) twice."""
+        events = self.cap.pd_events()
+        self.assertEqual(len(events), len(set(events)), f"duplicate PagerDuty events: {events}")
+        for k in keys:
+            self.assertEqual([a for kk, a in events if kk == k], ["trigger", "resolve"], events)
+
+    def test_payload_shapes_retry_after_and_dead_letters(self):
+        self.cap.start()
+        extra = f"""  - name: pd-bad
+    type: pagerduty
+    url: {self.cap.url("/bad")}
+    routing_key: ${{CALPROBE_TEST_PD_KEY}}
+  - name: pd-limited
+    type: pagerduty
+    url: {self.cap.url("/limited")}
+    routing_key: ${{CALPROBE_TEST_PD_KEY}}
+"""
+        agent = self.agent(self.config(["pd", "slack", "hook", "pd-bad", "pd-limited"], extra))
+        self.post(agent, [hit("us-east"), hit("us-east")])
+        key = "calprobe/NotifyRegional/region=us-east"
+        harness.wait_until(lambda: (key, "resolve") in self.cap.pd_events(), timeout=30,
+                           what="PagerDuty trigger and resolve")
+        harness.wait_until(lambda: len(self.cap.of("slack")) == 2, what="Slack firing and resolved")
+        harness.wait_until(lambda: len(self.cap.of("hook")) == 2, what="webhook firing and resolved")
+        self.assertEqual(self.cap.errors, [])
+
+        # PagerDuty: trigger and resolve with the deterministic dedup_key;
+        # pd and pd-limited (after its 429) each got both, in order.
+        self.assertEqual(self.cap.pd_events(), [(key, "trigger"), (key, "trigger"),
+                                                (key, "resolve"), (key, "resolve")])
+        trigger = [r for r in self.cap.of("pd") if r["path"].startswith("/pd/")][0]["body"]
+        self.assertEqual(trigger["routing_key"], PD_KEY)
+        p = trigger["payload"]
+        self.assertEqual(p["severity"], "critical")
+        self.assertEqual(p["source"], "calprobe/us-east")
+        self.assertEqual(p["summary"], "2 cache hits in us-east")
+        self.assertEqual(p["custom_details"]["labels"], {"region": "us-east"})
+        self.assertEqual(trigger["links"][0]["href"],
+                         "https://git.example.test/calprobe/blob/main/ops/runbooks/feasibility-latency.md")
+        self.assertEqual(trigger["links"][1]["href"], "http://127.0.0.1:3000/d/calprobe")
+        limited = self.cap.of("limited-429")
+        self.assertEqual(len(limited), 1)
+
+        # Slack: readable firing and resolved messages in the seed's channel.
+        firing, resolved = [r["body"] for r in self.cap.of("slack")]
+        self.assertEqual(firing["channel"], "#calendars-observability")
+        self.assertEqual(firing["text"], ":red_circle: FIRING: 2 cache hits in us-east")
+        blocks = json.dumps(firing["blocks"])
+        for want in ["NotifyRegional", "region=us-east", "*Value*\\n2", "Runbook>", "Dashboard>",
+                     "Nothing to do: a test alert."]:
+            self.assertIn(want, blocks)
+        self.assertTrue(resolved["text"].startswith(":large_green_circle: RESOLVED: "))
+
+        # Webhook: Alertmanager webhook shape.
+        hook = self.cap.of("hook")[0]
+        self.assertEqual(hook["body"]["status"], "firing")
+        self.assertEqual(hook["body"]["groupKey"], key)
+        self.assertIn("Idempotency-Key", hook["headers"])
+
+        # The permanent 400 went to the dead-letter list (API and metrics).
+        def dead():
+            return self.alerts(agent).get("dead_letters", [])
+        d = harness.wait_until(lambda: len(dead()) == 2 and dead(), what="two dead letters")
+        self.assertEqual({x["receiver"] for x in d}, {"pd-bad"})
+        self.assertEqual({x["state"] for x in d}, {"firing", "resolved"})
+        self.assertIn("http 400", d[0]["reason"])
+        m = agent.metrics()
+        self.assertEqual(metric_value(m, "calprobe_notifications_dead_letter", receiver="pd-bad"), 2)
+        self.assertEqual(metric_value(m, "calprobe_notifications_total", receiver="pd",
+                                      result="delivered"), 2)
+        self.assertEqual(metric_value(m, "calprobe_notifications_total", receiver="pd-limited",
+                                      result="retry"), 1)
+        self.assertEqual(metric_value(m, "calprobe_notifications_outbox_pending", receiver="pd"), 0)
+        # Secrets never leave the process in logs, metrics or the API.
+        api = harness.get(agent.url("/api/v1/alerts"))[2].decode()
+        for text in (agent.proc.output(), m, api):
+            self.assertNotIn(PD_KEY, text)
+            self.assertNotIn("XXXXSECRET", text)
+
+    def test_receiver_down_then_up_every_notification_arrives(self):
+        # The capture server is down: nothing listens on its port.
+        agent = self.agent(self.config(["pd", "slack", "hook"]))
+        regions = ["us-east", "eu-west", "ap-south"]
+        self.post(agent, [hit(r) for r in regions])
+        # Each alert fires and resolves while the receivers are down.
+        harness.wait_until(
+            lambda: metric_value(agent.metrics(), "calprobe_notifications_outbox_pending",
+                                 receiver="pd") == 6, timeout=30, what="6 PagerDuty deliveries pending")
+        harness.wait_until(lambda: metric_value(agent.metrics(), "calprobe_notifications_total",
+                                                receiver="pd", result="retry") >= 6,
+                           what="failed attempts retried")
+        self.assertIn("notification delivery failed; will retry", agent.proc.output())
+        time.sleep(2)
+        self.cap.start()
+        keys = [f"calprobe/NotifyRegional/region={r}" for r in regions]
+        harness.wait_until(lambda: len(self.cap.pd_events()) >= 6 and len(self.cap.of("slack")) >= 6
+                           and len(self.cap.of("hook")) >= 6, timeout=30, what="every notification")
+        time.sleep(2)  # nothing more may come
+        self.assertEqual(self.cap.errors, [])
+        self.assert_pd_sequences(keys)
+        self.assertEqual(len(self.cap.of("slack")), 6)
+        self.assertEqual(len(self.cap.of("hook")), 6)
+        self.assertEqual(self.alerts(agent)["dead_letters"], [])
+        self.assertEqual(metric_value(agent.metrics(), "calprobe_notifications_outbox_pending",
+                                      receiver="pd"), 0)
+
+    def test_kill9_while_alerts_fire_loses_none(self):
+        cfg = self.config(["pd", "slack"])
+        agent = self.agent(cfg)
+        regions = ["us-east", "eu-west"]
+        keys = [f"calprobe/NotifyRegional/region={r}" for r in regions]
+        # Keep the alerts firing: events every 0.5 s.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            self.post(agent, [hit(r) for r in regions])
+            a = self.alerts(agent)
+            if len([x for x in a["alerts"] if x["state"] == "firing"]) == 2 and \
+                    metric_value(agent.metrics(), "calprobe_notifications_outbox_pending", receiver="pd") == 2:
+                break
+            time.sleep(0.5)
+        else:
+            self.fail("alerts did not fire with deliveries pending")
+        agent.proc.kill9()
+        self.cap.start()
+        agent2 = self.agent(cfg, name="agent2")
+        # The triggers from the outbox arrive, then the resolves (the restarted
+        # agent's signals are empty, so the alerts resolve).
+        harness.wait_until(lambda: len(self.cap.pd_events()) >= 4, timeout=30,
+                           what="triggers and resolves after the restart")
+        time.sleep(2)
+        self.assertEqual(self.cap.errors, [])
+        self.assert_pd_sequences(keys)
+        # Slack cannot deduplicate: at most one repeat per crash (here the
+        # receiver was down at the crash, so none).
+        slack = [r["body"]["text"] for r in self.cap.of("slack")]
+        for region in regions:
+            fired = [t for t in slack if "FIRING" in t and region in t]
+            self.assertTrue(1 <= len(fired) <= 2, slack)
+        self.assertEqual(metric_value(agent2.metrics(), "calprobe_notifications_outbox_pending",
+                                      receiver="pd"), 0)
+
+    def test_webhook_sink_prints_deliveries(self):
+        sink_port = harness.free_port()
+        sink = self.track(harness.Proc([harness.CALPROBE, "webhook-sink", "--listen",
+                                        f"127.0.0.1:{sink_port}"], os.path.join(self.tmp, "sink.log")))
+        harness.wait_until(lambda: "listening on" in sink.output(), what="sink listening")
+        self.env["CALPROBE_TEST_SLACK_URL"] = f"http://127.0.0.1:{sink_port}/slack"
+        cfg = self.config(["pd", "slack"]).replace(self.cap.url("/pd/v2/enqueue"),
+                                                   f"http://127.0.0.1:{sink_port}/pd")
+        agent = self.agent(cfg)
+        self.post(agent, [hit("us-east")])
+        out = harness.wait_until(lambda: (lambda o: o if o.count("RESOLVED") >= 1 and
+                                          "PagerDuty resolve" in o else None)(sink.output()),
+                                 timeout=30, what="sink output")
+        self.assertIn("PagerDuty trigger dedup_key=calprobe/NotifyRegional/region=us-east "
+                      "severity=critical source=calprobe/us-east", out)
+        self.assertIn("Slack #calendars-observability :red_circle: FIRING: 1 cache hits in us-east", out)
+        self.assertEqual(metric_value(agent.metrics(), "calprobe_notifications_total", receiver="pd",
+                                      result="delivered"), 2)
+
+
+if __name__ == "__main__":
+    harness.main()
