@@ -219,6 +219,7 @@ struct Agent::Impl : AgentState {
     if (Status st = InitAlerts(); !st.ok()) {  // validated above; a store error lands here
       Log(LogLevel::kError, "alert rules not reloaded").Kv("error", st.message());
     }
+    (void)InitNotify();  // receivers and notifications: settings
     m->reloads.Inc({"success"});
     m->reload_ok.Set({}, 1);
     m->reload_time.Set({}, ToUnixSeconds(std::chrono::system_clock::now()));
@@ -277,6 +278,7 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
   a.admin = std::make_unique<AdminServer>(a.io, a.config.agent.ingest_max_body_bytes);
   a.RegisterRoutes();
   if (Status s = a.admin->Listen(a.config.agent.listen); !s.ok()) return s;
+  if (Status s = a.InitNotify(); !s.ok()) return s;
   a.LoadPersistedResults();
   a.RefreshTargetFiles();
   a.ApplyTargets();

@@ -237,6 +237,7 @@ void AgentState::EvaluateAlerts() {
     }
   }
   if (!deliver.empty()) OnAlertTransitions(deliver);
+  ReconcileNotifications();  // core/notify: what a crash or reload left un-notified
   // Forget expired API silences.
   for (auto it = api_silences.begin(); it != api_silences.end();) {
     if (now >= it->ends + std::chrono::hours(24)) {
@@ -266,6 +267,7 @@ void AgentState::OnAlertTransitions(const std::vector<AlertTransition>& transiti
         .Kv("state", rules::StateName(t.to))
         .Kv("labels", LabelsText(t.labels));
   }
+  if (notifier && rules) notifier->OnTransitions(transitions, rules->rules());
 }
 
 void AgentState::NoteLateness(double seconds) { lateness_max = std::max(lateness_max, seconds); }

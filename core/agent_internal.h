@@ -17,6 +17,7 @@
 #include "core/catalog.h"
 #include "core/config/agent_config.h"
 #include "core/metrics.h"
+#include "core/notify/dispatcher.h"
 #include "core/panels/rollup.h"
 #include "core/pipeline.h"
 #include "core/probe.h"
@@ -128,6 +129,12 @@ struct AgentState {
   // fields for /api/v1/alerts (e.g. "dead_letters").
   std::function<int64_t()> dead_letter_count;
   std::function<void(nlohmann::json*)> alerts_json_extra;
+
+  // Notifications (agent_notify.cc). Last member: destroyed first, before
+  // the store, HTTP client and metrics it uses.
+  Status InitNotify();  // creates the dispatcher, or reconfigures it on reload
+  void ReconcileNotifications();
+  std::unique_ptr<notify::Dispatcher> notifier;
 };
 
 }  // namespace calprobe::core

@@ -213,37 +213,47 @@ receivers:
     def test_kill9_while_alerts_fire_loses_none(self):
         cfg = self.config(["pd", "slack"])
         agent = self.agent(cfg)
-        regions = ["us-east", "eu-west"]
-        keys = [f"calprobe/NotifyRegional/region={r}" for r in regions]
-        # Keep the alerts firing: events every 0.5 s.
+        keys = {r: f"calprobe/NotifyRegional/region={r}" for r in ("us-east", "eu-west")}
+
+        def firing(a):
+            return {x["labels"]["region"] for x in self.alerts(a)["alerts"] if x["state"] == "firing"}
+
+        def pending(a):
+            return metric_value(a.metrics(), "calprobe_notifications_outbox_pending", receiver="pd")
+
+        # us-east fires while the receivers are up: delivered before the crash.
+        self.cap.start()
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            self.post(agent, [hit(r) for r in regions])
-            a = self.alerts(agent)
-            if len([x for x in a["alerts"] if x["state"] == "firing"]) == 2 and \
-                    metric_value(agent.metrics(), "calprobe_notifications_outbox_pending", receiver="pd") == 2:
-                break
-            time.sleep(0.5)
-        else:
-            self.fail("alerts did not fire with deliveries pending")
+        while (keys["us-east"], "trigger") not in self.cap.pd_events():
+            self.assertLess(time.monotonic(), deadline, "us-east trigger not delivered")
+            self.post(agent, [hit("us-east")])
+            time.sleep(0.3)
+        # Receivers go down; eu-west fires too (its deliveries stay in the outbox).
+        self.cap.stop()
+        deadline = time.monotonic() + 30
+        while not (firing(agent) == {"us-east", "eu-west"} and pending(agent) == 1):
+            self.assertLess(time.monotonic(), deadline, "eu-west did not fire with its delivery pending")
+            self.post(agent, [hit("us-east"), hit("eu-west")])
+            time.sleep(0.3)
         agent.proc.kill9()
         self.cap.start()
         agent2 = self.agent(cfg, name="agent2")
-        # The triggers from the outbox arrive, then the resolves (the restarted
-        # agent's signals are empty, so the alerts resolve).
+        # eu-west's trigger comes from the outbox, then both resolves (the
+        # restarted agent's signals are empty, so both alerts resolve);
+        # us-east's trigger is not sent again.
         harness.wait_until(lambda: len(self.cap.pd_events()) >= 4, timeout=30,
-                           what="triggers and resolves after the restart")
+                           what="eu-west trigger and both resolves after the restart")
         time.sleep(2)
         self.assertEqual(self.cap.errors, [])
-        self.assert_pd_sequences(keys)
-        # Slack cannot deduplicate: at most one repeat per crash (here the
-        # receiver was down at the crash, so none).
+        self.assert_pd_sequences(keys.values())
+        # Slack cannot deduplicate: at most one repeat per crash (none here:
+        # nothing was in flight at the crash).
         slack = [r["body"]["text"] for r in self.cap.of("slack")]
-        for region in regions:
+        for region in keys:
             fired = [t for t in slack if "FIRING" in t and region in t]
             self.assertTrue(1 <= len(fired) <= 2, slack)
-        self.assertEqual(metric_value(agent2.metrics(), "calprobe_notifications_outbox_pending",
-                                      receiver="pd"), 0)
+        self.assertEqual(pending(agent2), 0)
+        self.assertIn("notifications pending from the previous run; sending", agent2.proc.output())
 
     def test_webhook_sink_prints_deliveries(self):
         sink_port = harness.free_port()
