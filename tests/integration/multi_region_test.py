@@ -3,12 +3,13 @@ docker/compose.yaml): agents in us-east (two replicas, --shard 0/2 and 1/2)
 and eu-west (one agent), the real `prometheus` scraping all three and
 evaluating docker/prometheus/calprobe-global.rules.yml (plus the rules of
 `calprobe export-rules --format prometheus` when this calprobe has the
-command), and the real `prometheus-alertmanager`.
+command; two replicas, the usual HA pair), and the real
+`prometheus-alertmanager`.
 
 Checks: Prometheus has both regions' series; within us-east every target is
 probed by exactly one shard (Prometheus and /api/v1/targets agree); a target
 failing from both regions reaches Alertmanager as exactly one alert without a
-region label; a target failing from one region only is a regional alert, not
+region label, although both Prometheus replicas fire it; a target failing from one region only is a regional alert, not
 a global one."""
 
 import json
@@ -110,26 +111,33 @@ targets:"""]
         else:
             print("note: calprobe has no export-rules yet; only docker/prometheus rules evaluated")
 
-        self.prom_port = harness.free_port()
-        prom_dir = os.path.join(self.tmp, "prometheus")
-        os.makedirs(prom_dir)
-        prom_cfg = {
-            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-            "rule_files": rule_files,
-            "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
-            "scrape_configs": [{"job_name": "calprobe", "static_configs": [
-                {"targets": [f"127.0.0.1:{a.port}"], "labels": {"agent": k}} for k, a in agents.items()]}],
-        }
-        with open(os.path.join(prom_dir, "prometheus.yml"), "w") as f:
-            yaml.safe_dump(prom_cfg, f)
-        check = subprocess.run(["promtool", "check", "config", os.path.join(prom_dir, "prometheus.yml")],
-                               capture_output=True, text=True)
-        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
-        self.track(harness.Proc(
-            ["prometheus", f"--config.file={prom_dir}/prometheus.yml", f"--storage.tsdb.path={prom_dir}/data",
-             f"--web.listen-address=127.0.0.1:{self.prom_port}"],
-            os.path.join(prom_dir, "out.log")))
-        harness.wait_http_ok(f"http://127.0.0.1:{self.prom_port}/-/ready", timeout=60)
+        # Two Prometheus replicas (the usual HA pair) with the same config: both
+        # evaluate the rules and send to Alertmanager, which must merge them.
+        self.prom_ports = []
+        for replica in range(2):
+            port = harness.free_port()
+            prom_dir = os.path.join(self.tmp, f"prometheus-{replica}")
+            os.makedirs(prom_dir)
+            prom_cfg = {
+                "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                "rule_files": rule_files,
+                "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
+                "scrape_configs": [{"job_name": "calprobe", "static_configs": [
+                    {"targets": [f"127.0.0.1:{a.port}"], "labels": {"agent": k}} for k, a in agents.items()]}],
+            }
+            with open(os.path.join(prom_dir, "prometheus.yml"), "w") as f:
+                yaml.safe_dump(prom_cfg, f)
+            check = subprocess.run(["promtool", "check", "config", os.path.join(prom_dir, "prometheus.yml")],
+                                   capture_output=True, text=True)
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+            self.track(harness.Proc(
+                ["prometheus", f"--config.file={prom_dir}/prometheus.yml",
+                 f"--storage.tsdb.path={prom_dir}/data", f"--web.listen-address=127.0.0.1:{port}"],
+                os.path.join(prom_dir, "out.log")))
+            self.prom_ports.append(port)
+        for port in self.prom_ports:
+            harness.wait_http_ok(f"http://127.0.0.1:{port}/-/ready", timeout=60)
+        self.prom_port = self.prom_ports[0]
 
         # Both regions' series, every target in each region.
         def per_region():
@@ -167,6 +175,12 @@ targets:"""]
         self.assertEqual(alerts[0]["labels"]["target"], BROKEN)
         self.assertNotIn("region", alerts[0]["labels"])
         self.assertEqual(alerts[0]["status"]["state"], "active")
+        # Both Prometheus replicas fire it; Alertmanager holds it once.
+        for port in self.prom_ports:
+            self.prom_port = port
+            r = self.prom_query('ALERTS{alertname="CalprobeTargetDownAllRegions",alertstate="firing"}')
+            self.assertEqual([x["metric"]["target"] for x in r], [BROKEN], port)
+        self.prom_port = self.prom_ports[0]
         # Prometheus saw the broken target failing from both regions.
         r = self.prom_query(f'calprobe_probe_success{{target="{BROKEN}"}}')
         self.assertEqual(sorted(x["metric"]["region"] for x in r if x["value"][1] == "0"),
