@@ -43,7 +43,8 @@ std::pair<std::string, std::string> Describe(const std::string& path, const json
     out = "PagerDuty " + Str(b, "event_action") + " dedup_key=" + Str(b, "dedup_key");
     if (b.contains("payload")) {
       const json& p = b["payload"];
-      out += " severity=" + Str(p, "severity") + " source=" + Str(p, "source") + "\n    " + Str(p, "summary");
+      out += " severity=" + Str(p, "severity") + " source=" + Str(p, "source") + "\n    " +
+             Str(p, "summary");
     }
     if (b.contains("links") && b["links"].is_array()) {
       for (const auto& l : b["links"]) out += "\n    " + Str(l, "text") + ": " + Str(l, "href");
@@ -54,8 +55,8 @@ std::pair<std::string, std::string> Describe(const std::string& path, const json
     out = "Webhook receiver=" + Str(b, "receiver") + " status=" + Str(b, "status") +
           " groupKey=" + Str(b, "groupKey");
     for (const auto& a : b["alerts"]) {
-      out += "\n    " + Str(a, "status") + " " + Str(a["labels"], "alertname") + Labels(a["labels"], true) +
-             "  " + Str(a["annotations"], "summary");
+      out += "\n    " + Str(a, "status") + " " + Str(a["labels"], "alertname") +
+             Labels(a["labels"], true) + "  " + Str(a["annotations"], "summary");
     }
     return {"webhook", out};
   }
@@ -100,10 +101,12 @@ void AddWebhookSinkCommand(CLI::App& app, Action* action) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand(
-      "webhook-sink", "Print notifications (PagerDuty, Slack, Alertmanager, webhook) received over HTTP");
+      "webhook-sink",
+      "Print notifications (PagerDuty, Slack, Alertmanager, webhook) received over HTTP");
   cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (port 0 = any)")->required();
   cmd->add_flag("--json", o->json, "One JSON object per delivery instead of text");
-  cmd->add_option("--status", o->status, "Answer every delivery with this HTTP status (test retries)");
+  cmd->add_option("--status", o->status,
+                  "Answer every delivery with this HTTP status (test retries)");
   cmd->callback([o, action] {
     *action = [o]() -> int {
       boost::asio::io_context io;
@@ -115,7 +118,9 @@ void AddWebhookSinkCommand(CLI::App& app, Action* action) {
         std::string now = core::FormatRfc3339(std::chrono::system_clock::now());
         ++count;
         if (o->json) {
-          json line = {{"time", now}, {"path", r.path}, {"kind", kind},
+          json line = {{"time", now},
+                       {"path", r.path},
+                       {"kind", kind},
                        {"body", body.is_discarded() ? json(r.body) : body}};
           std::cout << line.dump() << std::endl;
         } else {
@@ -123,7 +128,8 @@ void AddWebhookSinkCommand(CLI::App& app, Action* action) {
         }
         if (o->status) return core::AdminResponse::Text(o->status, "status set by --status\n");
         if (kind == "pagerduty") {
-          json ok = {{"status", "success"}, {"message", "Event processed"},
+          json ok = {{"status", "success"},
+                     {"message", "Event processed"},
                      {"dedup_key", body.value("dedup_key", "")}};
           return core::AdminResponse::Json(202, ok.dump());
         }

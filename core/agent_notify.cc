@@ -41,7 +41,8 @@ Status AgentState::InitNotify() {
   };
   notifier->Start();
   if (size_t pending = notifier->outbox().Pending(); pending > 0) {
-    Log(LogLevel::kInfo, "notifications pending from the previous run; sending").Kv("pending", pending);
+    Log(LogLevel::kInfo, "notifications pending from the previous run; sending")
+        .Kv("pending", pending);
   }
   return Status::Ok();
 }

@@ -50,7 +50,8 @@ void FillDefaults(NotifySettings* s) {
 
 }  // namespace
 
-Dispatcher::Dispatcher(DispatcherDeps deps, std::vector<ReceiverConfig> receivers, NotifySettings settings)
+Dispatcher::Dispatcher(DispatcherDeps deps, std::vector<ReceiverConfig> receivers,
+                       NotifySettings settings)
     : deps_(std::move(deps)), receivers_(std::move(receivers)), settings_(std::move(settings)) {
   FillDefaults(&settings_);
 }
@@ -60,12 +61,15 @@ Dispatcher::~Dispatcher() { *alive_ = false; }
 Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(DispatcherDeps deps,
                                                        std::vector<ReceiverConfig> receivers,
                                                        NotifySettings settings) {
-  if (!deps.store || !deps.http || !deps.clock) return Status::Error("notify: store, http and clock are required");
-  std::unique_ptr<Dispatcher> d(new Dispatcher(std::move(deps), std::move(receivers), std::move(settings)));
+  if (!deps.store || !deps.http || !deps.clock)
+    return Status::Error("notify: store, http and clock are required");
+  std::unique_ptr<Dispatcher> d(
+      new Dispatcher(std::move(deps), std::move(receivers), std::move(settings)));
   Dispatcher* self = d.get();
-  auto outbox = Outbox::Open(*self->deps_.store, *self->deps_.http, *self->deps_.clock,
-                             ToOutboxOptions(self->settings_, self->deps_.jitter_seed),
-                             [self](const Delivery& dl, TimePoint now) { return self->Build(dl, now); });
+  auto outbox =
+      Outbox::Open(*self->deps_.store, *self->deps_.http, *self->deps_.clock,
+                   ToOutboxOptions(self->settings_, self->deps_.jitter_seed),
+                   [self](const Delivery& dl, TimePoint now) { return self->Build(dl, now); });
   if (!outbox.ok()) return outbox.status();
   d->outbox_ = std::move(outbox.value());
   d->outbox_->SetObserver([self](const Delivery& dl, Outcome o, const std::string& reason) {
@@ -73,10 +77,11 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(DispatcherDeps deps,
   });
   if (Status s = d->Load(); !s.ok()) return s;
   if (MetricsRegistry* m = d->deps_.metrics) {
-    d->total_ = &m->Counter("calprobe_notifications_total",
-                            "Notification delivery attempts by receiver and result (delivered, retry, "
-                            "dead_letter, resent, resend_failed).",
-                            {"receiver", "result"});
+    d->total_ =
+        &m->Counter("calprobe_notifications_total",
+                    "Notification delivery attempts by receiver and result (delivered, retry, "
+                    "dead_letter, resent, resend_failed).",
+                    {"receiver", "result"});
     std::weak_ptr<bool> alive = d->alive_;
     m->AddCollector([self, alive](MetricsWriter* w) {
       if (auto a = alive.lock(); !a || !*a) return;
@@ -86,8 +91,9 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(DispatcherDeps deps,
       for (const auto& r : self->receivers_) names.insert(r.name);
       for (const auto& [k, v] : pending) names.insert(k);
       for (const auto& [k, v] : dead) names.insert(k);
-      w->Family("calprobe_notifications_outbox_pending", "gauge",
-                "Notifications waiting in the outbox (persisted, not yet accepted by the receiver).");
+      w->Family(
+          "calprobe_notifications_outbox_pending", "gauge",
+          "Notifications waiting in the outbox (persisted, not yet accepted by the receiver).");
       for (const auto& n : names) {
         w->Sample("calprobe_notifications_outbox_pending", {"receiver"}, {n},
                   static_cast<double>(pending.count(n) ? pending[n] : 0));
@@ -122,7 +128,8 @@ Status Dispatcher::Load() {
     std::string key = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
     auto n = NotificationFromJson(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
     if (!n.ok()) continue;
-    notified_[key] = {std::move(n.value()), Split(reinterpret_cast<const char*>(sqlite3_column_text(st, 2)))};
+    notified_[key] = {std::move(n.value()),
+                      Split(reinterpret_cast<const char*>(sqlite3_column_text(st, 2)))};
   }
   sqlite3_finalize(st);
   return Status::Ok();
@@ -169,7 +176,8 @@ std::vector<std::string> Dispatcher::Route(const rules::Rule* rule) const {
   std::vector<std::string> out;
   if (rule) out = rule->receivers;
   for (const auto& r : receivers_) {
-    if (r.all_alerts && std::find(out.begin(), out.end(), r.name) == out.end()) out.push_back(r.name);
+    if (r.all_alerts && std::find(out.begin(), out.end(), r.name) == out.end())
+      out.push_back(r.name);
   }
   return out;
 }
@@ -178,7 +186,8 @@ Result<HttpRequest> Dispatcher::Build(const Delivery& d, TimePoint now) const {
   const ReceiverConfig* r = Find(d.receiver);
   if (!r) return Status::Error("receiver \"" + d.receiver + "\" is no longer configured");
   if (d.dest < 0 || static_cast<size_t>(d.dest) >= r->urls.size()) {
-    return Status::Error("receiver \"" + d.receiver + "\" no longer has URL #" + std::to_string(d.dest + 1));
+    return Status::Error("receiver \"" + d.receiver + "\" no longer has URL #" +
+                         std::to_string(d.dest + 1));
   }
   auto n = NotificationFromJson(d.notification);
   if (!n.ok()) return n.status();
@@ -190,11 +199,11 @@ void Dispatcher::Notify(Notification n, std::vector<std::string> receivers) {
   if (n.agent_region.empty()) n.agent_region = deps_.region;
   auto it = notified_.find(n.dedup_key);
   if (n.firing) {
-    if (it != notified_.end()) return;        // this episode was notified already
-    if (silenced_ && silenced_(n)) return;    // Reconcile notifies it when the silence ends
+    if (it != notified_.end()) return;      // this episode was notified already
+    if (silenced_ && silenced_(n)) return;  // Reconcile notifies it when the silence ends
   } else {
-    if (it == notified_.end()) return;        // never notified as firing: nothing to resolve
-    receivers = it->second.receivers;         // a resolve goes where its firing went
+    if (it == notified_.end()) return;  // never notified as firing: nothing to resolve
+    receivers = it->second.receivers;   // a resolve goes where its firing went
     n.starts_at = it->second.n.starts_at;
     if (n.annotations.empty()) n.annotations = it->second.n.annotations;
     if (n.runbook.empty()) n.runbook = it->second.n.runbook;
@@ -245,7 +254,8 @@ void Dispatcher::Notify(Notification n, std::vector<std::string> receivers) {
     }
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return Status::Error(std::string("notified_alerts: ") + sqlite3_errmsg(db));
+    if (rc != SQLITE_DONE)
+      return Status::Error(std::string("notified_alerts: ") + sqlite3_errmsg(db));
     return Status::Ok();
   };
   if (Status s = outbox_->Enqueue(std::move(deliveries), write_state); !s.ok()) {
@@ -307,7 +317,8 @@ void Dispatcher::Reconcile(const std::vector<rules::AlertInstance>& active,
     n.labels = a.labels;
     n.value = a.value;
     n.severity = rule->severity;
-    for (const auto& [k, tmpl] : rule->annotations) n.annotations[k] = rules::RenderTemplate(tmpl, a.labels, a.value);
+    for (const auto& [k, tmpl] : rule->annotations)
+      n.annotations[k] = rules::RenderTemplate(tmpl, a.labels, a.value);
     n.runbook = rule->runbook;
     n.firing = true;
     n.starts_at = a.fired_at;
@@ -333,7 +344,8 @@ void Dispatcher::Resend(TimePoint now) {
     last_resend_[r.name] = now;
     std::vector<Notification> batch;
     for (const auto& [key, entry] : notified_) {
-      if (std::find(entry.receivers.begin(), entry.receivers.end(), r.name) != entry.receivers.end()) {
+      if (std::find(entry.receivers.begin(), entry.receivers.end(), r.name) !=
+          entry.receivers.end()) {
         batch.push_back(entry.n);
       }
     }
@@ -341,7 +353,8 @@ void Dispatcher::Resend(TimePoint now) {
     for (size_t dest = 0; dest < r.urls.size(); ++dest) {
       std::string flight = r.name + '\x1f' + std::to_string(dest);
       // Never ahead of a queued transition (a resolve must not be overtaken by a refresh).
-      if (resend_in_flight_.count(flight) || outbox_->HasPending(r.name, static_cast<int>(dest))) continue;
+      if (resend_in_flight_.count(flight) || outbox_->HasPending(r.name, static_cast<int>(dest)))
+        continue;
       resend_in_flight_.insert(flight);
       std::weak_ptr<bool> alive = alive_;
       std::string name = r.name;

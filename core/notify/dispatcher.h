@@ -26,11 +26,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/metrics.h"
 #include "core/notify/notification.h"
@@ -69,14 +68,17 @@ class Dispatcher {
 
   // Silenced alerts are not notified as firing (checked again at every
   // Reconcile, so a silence that ends notifies a still-firing alert).
-  void SetSilenced(std::function<bool(const Notification&)> silenced) { silenced_ = std::move(silenced); }
+  void SetSilenced(std::function<bool(const Notification&)> silenced) {
+    silenced_ = std::move(silenced);
+  }
 
   // Enqueues the firing and resolved transitions (others are ignored).
   void OnTransitions(const std::vector<rules::AlertTransition>& transitions,
                      const std::vector<rules::Rule>& rules);
   // Notifies firing alerts of `active` not yet notified, and resolves
   // notified alerts no longer firing.
-  void Reconcile(const std::vector<rules::AlertInstance>& active, const std::vector<rules::Rule>& rules);
+  void Reconcile(const std::vector<rules::AlertInstance>& active,
+                 const std::vector<rules::Rule>& rules);
 
   // Enqueues one notification (firing or resolved) to `receivers`
   // (names); the lower-level entry used by the two above and by tests.
@@ -109,10 +111,10 @@ class Dispatcher {
   std::vector<ReceiverConfig> receivers_;
   NotifySettings settings_;
   std::unique_ptr<Outbox> outbox_;
-  std::map<std::string, Notified> notified_;  // dedup key -> firing alert as notified
+  std::map<std::string, Notified> notified_;      // dedup key -> firing alert as notified
   std::map<std::string, TimePoint> last_resend_;  // receiver -> last re-send round
-  std::set<std::string> resend_in_flight_;         // receiver \x1f dest
-  std::set<std::string> warned_unknown_;           // receiver names logged once
+  std::set<std::string> resend_in_flight_;        // receiver \x1f dest
+  std::set<std::string> warned_unknown_;          // receiver names logged once
   std::function<bool(const Notification&)> silenced_;
   MetricFamily* total_ = nullptr;
   bool running_ = false;

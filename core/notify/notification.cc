@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
-
 #include <nlohmann/json.hpp>
 
 #include "core/event.h"
@@ -106,7 +105,8 @@ Result<Notification> NotificationFromJson(const std::string& text) {
     n.rule = j.at("rule").get<std::string>();
     n.labels = j.at("labels").get<LabelMap>();
     n.firing = j.at("state").get<std::string>() == "firing";
-    n.value = j.contains("value") ? j["value"].get<double>() : std::numeric_limits<double>::quiet_NaN();
+    n.value =
+        j.contains("value") ? j["value"].get<double>() : std::numeric_limits<double>::quiet_NaN();
     n.severity = j.value("severity", "");
     n.annotations = j.value("annotations", LabelMap{});
     n.runbook = j.value("runbook", "");

@@ -11,8 +11,9 @@
 
 namespace calprobe::core::notify {
 
-HttpRequest BuildRequest(const ReceiverConfig& r, size_t dest, const std::vector<Notification>& batch,
-                         const NotifySettings& s, TimePoint now) {
+HttpRequest BuildRequest(const ReceiverConfig& r, size_t dest,
+                         const std::vector<Notification>& batch, const NotifySettings& s,
+                         TimePoint now) {
   HttpRequest req;
   req.method = "POST";
   req.url = r.urls.at(dest);
@@ -20,7 +21,8 @@ HttpRequest BuildRequest(const ReceiverConfig& r, size_t dest, const std::vector
   req.max_body_bytes = 64 * 1024;  // answers are tiny; never buffer much
   req.headers.emplace_back("Content-Type", "application/json");
   req.headers.emplace_back("User-Agent", "calprobe/" CALPROBE_VERSION);
-  if (!r.bearer_token.empty()) req.headers.emplace_back("Authorization", "Bearer " + r.bearer_token);
+  if (!r.bearer_token.empty())
+    req.headers.emplace_back("Authorization", "Bearer " + r.bearer_token);
   // One line per receiver type.
   switch (r.type) {
     case ReceiverType::kPagerDuty:
@@ -40,10 +42,11 @@ HttpRequest BuildRequest(const ReceiverConfig& r, size_t dest, const std::vector
           "Idempotency-Key",
           n.dedup_key + "/" + (n.firing ? "firing" : "resolved") + "/" +
               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  n.starts_at.time_since_epoch())
-                                  .count()));
+                                 n.starts_at.time_since_epoch())
+                                 .count()));
       if (!r.signing_secret.empty()) {
-        req.headers.emplace_back("X-Calprobe-Signature", webhook::Signature(r.signing_secret, req.body));
+        req.headers.emplace_back("X-Calprobe-Signature",
+                                 webhook::Signature(r.signing_secret, req.body));
       }
       break;
     }
@@ -91,7 +94,8 @@ Verdict Classify(const HttpResponse& r, TimePoint now) {
   if (!body.empty()) v.reason += ": " + body;
   if (r.status == 408 || r.status == 425 || r.status == 429 || r.status >= 500) {
     v.kind = Verdict::kRetry;
-    if (r.status == 429 || r.status == 503) v.retry_after = ParseRetryAfter(r.Header("retry-after"), now);
+    if (r.status == 429 || r.status == 503)
+      v.retry_after = ParseRetryAfter(r.Header("retry-after"), now);
     return v;
   }
   v.kind = Verdict::kPermanent;

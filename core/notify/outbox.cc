@@ -19,7 +19,9 @@ TimePoint FromMs(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); 
 struct Stmt {
   Stmt(sqlite3* db, const char* sql) { rc = sqlite3_prepare_v2(db, sql, -1, &s, nullptr); }
   ~Stmt() { sqlite3_finalize(s); }
-  void Text(int i, const std::string& v) { sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  void Text(int i, const std::string& v) {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
   void Int(int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
   std::string Col(int i) {
     const unsigned char* p = sqlite3_column_text(s, i);
@@ -53,20 +55,25 @@ Delivery RowToDelivery(Stmt& st) {
 }
 
 constexpr const char* kColumns =
-    "id, receiver, dest, key, state, notification, created_ms, attempts, next_attempt_ms, last_error";
+    "id, receiver, dest, key, state, notification, created_ms, attempts, next_attempt_ms, "
+    "last_error";
 
 }  // namespace
 
 const char* OutcomeName(Outcome o) {
   switch (o) {
-    case Outcome::kDelivered: return "delivered";
-    case Outcome::kRetry: return "retry";
-    case Outcome::kDeadLetter: return "dead_letter";
+    case Outcome::kDelivered:
+      return "delivered";
+    case Outcome::kRetry:
+      return "retry";
+    case Outcome::kDeadLetter:
+      return "dead_letter";
   }
   return "?";
 }
 
-Outbox::Outbox(Store& store, HttpClient& http, const Clock& clock, OutboxOptions options, Builder build)
+Outbox::Outbox(Store& store, HttpClient& http, const Clock& clock, OutboxOptions options,
+               Builder build)
     : store_(store),
       http_(http),
       clock_(clock),
@@ -90,22 +97,27 @@ void Outbox::SetOptions(const OutboxOptions& o) {
 }
 
 Status Outbox::Load() {
-  std::string sql = std::string("SELECT ") + kColumns +
-                    " FROM outbox WHERE dead_at_ms IS NULL ORDER BY id";
+  std::string sql =
+      std::string("SELECT ") + kColumns + " FROM outbox WHERE dead_at_ms IS NULL ORDER BY id";
   Stmt st(store_.handle(), sql.c_str());
   if (st.rc != SQLITE_OK) return Err(store_, "prepare load");
   while (sqlite3_step(st.s) == SQLITE_ROW) {
     Delivery d = RowToDelivery(st);
     queues_[QueueKey(d)].push_back(std::move(d));
   }
-  Stmt dead(store_.handle(), "SELECT receiver, COUNT(*) FROM outbox WHERE dead_at_ms IS NOT NULL GROUP BY receiver");
+  Stmt dead(store_.handle(),
+            "SELECT receiver, COUNT(*) FROM outbox WHERE dead_at_ms IS NOT NULL GROUP BY receiver");
   if (dead.rc != SQLITE_OK) return Err(store_, "prepare load");
-  while (sqlite3_step(dead.s) == SQLITE_ROW) dead_counts_[dead.Col(0)] = sqlite3_column_int64(dead.s, 1);
+  while (sqlite3_step(dead.s) == SQLITE_ROW)
+    dead_counts_[dead.Col(0)] = sqlite3_column_int64(dead.s, 1);
   return Status::Ok();
 }
 
 void Outbox::Persist(const char* what, Status s) {
-  if (!s.ok()) Log(LogLevel::kError, "notification outbox write failed").Kv("op", what).Kv("error", s.message());
+  if (!s.ok())
+    Log(LogLevel::kError, "notification outbox write failed")
+        .Kv("op", what)
+        .Kv("error", s.message());
 }
 
 Status Outbox::Enqueue(std::vector<Delivery> deliveries, const std::function<Status()>& also) {
@@ -117,9 +129,10 @@ Status Outbox::Enqueue(std::vector<Delivery> deliveries, const std::function<Sta
     (void)store_.Exec("ROLLBACK");
     return e;
   };
-  Stmt ins(store_.handle(),
-           "INSERT INTO outbox(receiver, dest, key, state, notification, created_ms, attempts, "
-           "next_attempt_ms, last_error, dead_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, ?6, ?7, ?8)");
+  Stmt ins(
+      store_.handle(),
+      "INSERT INTO outbox(receiver, dest, key, state, notification, created_ms, attempts, "
+      "next_attempt_ms, last_error, dead_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, ?6, ?7, ?8)");
   if (ins.rc != SQLITE_OK) return fail(Err(store_, "prepare insert"));
   std::vector<bool> dead(deliveries.size(), false);
   for (size_t i = 0; i < deliveries.size(); ++i) {
@@ -188,7 +201,8 @@ void Outbox::Start(const std::string& q) {
   Delivery& d = queues_[q].front();
   const TimePoint now = clock_.Now();
   if (d.attempts > 0 && now - d.created >= options_.give_up_after) {
-    Kill(q, "gave up after " + std::to_string(d.attempts) + " attempts (last: " + d.last_error + ")");
+    Kill(q,
+         "gave up after " + std::to_string(d.attempts) + " attempts (last: " + d.last_error + ")");
     return;
   }
   auto req = build_(d, now);
@@ -244,13 +258,15 @@ void Outbox::Finished(const std::string& q, int64_t id, const HttpResponse& resp
     Duration wait = v.retry_after ? std::min<Duration>(*v.retry_after, options_.max_retry_after)
                                   : Backoff(d.attempts);
     d.next_attempt = now + wait;
-    Stmt up(store_.handle(), "UPDATE outbox SET attempts = ?2, next_attempt_ms = ?3, last_error = ?4 WHERE id = ?1");
+    Stmt up(store_.handle(),
+            "UPDATE outbox SET attempts = ?2, next_attempt_ms = ?3, last_error = ?4 WHERE id = ?1");
     up.Int(1, id);
     up.Int(2, d.attempts);
     up.Int(3, Ms(d.next_attempt));
     up.Text(4, d.last_error);
-    Persist("update", up.rc == SQLITE_OK && sqlite3_step(up.s) == SQLITE_DONE ? Status::Ok()
-                                                                               : Err(store_, "update"));
+    Persist("update", up.rc == SQLITE_OK && sqlite3_step(up.s) == SQLITE_DONE
+                          ? Status::Ok()
+                          : Err(store_, "update"));
     if (observer_) observer_(d, Outcome::kRetry, v.reason);
   }
   Pump();
@@ -264,7 +280,8 @@ void Outbox::Kill(const std::string& q, const std::string& reason) {
   if (it->second.empty()) queues_.erase(it);
   d.last_error = Secrets::Redact(reason);
   const TimePoint now = clock_.Now();
-  Stmt up(store_.handle(), "UPDATE outbox SET dead_at_ms = ?2, last_error = ?3, attempts = ?4 WHERE id = ?1");
+  Stmt up(store_.handle(),
+          "UPDATE outbox SET dead_at_ms = ?2, last_error = ?3, attempts = ?4 WHERE id = ?1");
   up.Int(1, d.id);
   up.Int(2, Ms(now));
   up.Text(3, d.last_error);
@@ -278,10 +295,13 @@ void Outbox::Kill(const std::string& q, const std::string& reason) {
              "DELETE FROM outbox WHERE dead_at_ms IS NOT NULL AND id NOT IN (SELECT id FROM outbox "
              "WHERE dead_at_ms IS NOT NULL ORDER BY id DESC LIMIT ?1)");
   prune.Int(1, options_.keep_dead);
-  if (prune.rc == SQLITE_OK && sqlite3_step(prune.s) == SQLITE_DONE && sqlite3_changes(store_.handle()) > 0) {
+  if (prune.rc == SQLITE_OK && sqlite3_step(prune.s) == SQLITE_DONE &&
+      sqlite3_changes(store_.handle()) > 0) {
     dead_counts_.clear();
-    Stmt c(store_.handle(), "SELECT receiver, COUNT(*) FROM outbox WHERE dead_at_ms IS NOT NULL GROUP BY receiver");
-    while (c.rc == SQLITE_OK && sqlite3_step(c.s) == SQLITE_ROW) dead_counts_[c.Col(0)] = sqlite3_column_int64(c.s, 1);
+    Stmt c(store_.handle(),
+           "SELECT receiver, COUNT(*) FROM outbox WHERE dead_at_ms IS NOT NULL GROUP BY receiver");
+    while (c.rc == SQLITE_OK && sqlite3_step(c.s) == SQLITE_ROW)
+      dead_counts_[c.Col(0)] = sqlite3_column_int64(c.s, 1);
   }
   if (observer_) observer_(d, Outcome::kDeadLetter, d.last_error);
 }
@@ -302,7 +322,8 @@ std::map<std::string, size_t> Outbox::PendingByReceiver() const {
 
 bool Outbox::HasPending(const std::string& receiver, int dest) const {
   std::string prefix = receiver + '\x1f' + std::to_string(dest) + '\x1f';
-  for (auto it = queues_.lower_bound(prefix); it != queues_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+  for (auto it = queues_.lower_bound(prefix);
+       it != queues_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
     if (!it->second.empty()) return true;
   }
   return false;
@@ -318,8 +339,9 @@ Duration Outbox::OldestPendingAge() const {
 }
 
 std::vector<DeadLetter> Outbox::DeadLetters(size_t limit) const {
-  std::string sql = std::string("SELECT ") + kColumns +
-                    ", dead_at_ms FROM outbox WHERE dead_at_ms IS NOT NULL ORDER BY id DESC LIMIT ?1";
+  std::string sql =
+      std::string("SELECT ") + kColumns +
+      ", dead_at_ms FROM outbox WHERE dead_at_ms IS NOT NULL ORDER BY id DESC LIMIT ?1";
   Stmt st(store_.handle(), sql.c_str());
   std::vector<DeadLetter> out;
   if (st.rc != SQLITE_OK) return out;

@@ -37,7 +37,7 @@ namespace calprobe::core::notify {
 struct Delivery {
   int64_t id = 0;  // assigned by Enqueue
   std::string receiver;
-  int dest = 0;  // index into the receiver's URLs
+  int dest = 0;     // index into the receiver's URLs
   std::string key;  // dedup key: order is kept per (receiver, dest, key)
   bool firing = true;
   std::string notification;  // Notification as JSON (notification.h)
@@ -78,7 +78,7 @@ class Outbox {
   // Loads pending deliveries from `store`. store, http and clock must outlive
   // the outbox.
   static Result<std::unique_ptr<Outbox>> Open(Store& store, HttpClient& http, const Clock& clock,
-                                               OutboxOptions options, Builder build);
+                                              OutboxOptions options, Builder build);
   ~Outbox();
 
   // Persists `deliveries` (ids assigned) in one transaction, together with

@@ -53,10 +53,14 @@ std::string ReadSecret(const ConfigNode& r, std::string_view key, const std::str
 
 const char* ReceiverTypeName(ReceiverType t) {
   switch (t) {
-    case ReceiverType::kPagerDuty: return "pagerduty";
-    case ReceiverType::kSlack: return "slack";
-    case ReceiverType::kAlertmanager: return "alertmanager";
-    case ReceiverType::kWebhook: return "webhook";
+    case ReceiverType::kPagerDuty:
+      return "pagerduty";
+    case ReceiverType::kSlack:
+      return "slack";
+    case ReceiverType::kAlertmanager:
+      return "alertmanager";
+    case ReceiverType::kWebhook:
+      return "webhook";
   }
   return "?";
 }
@@ -79,11 +83,14 @@ std::vector<ReceiverConfig> ReadReceivers(const ConfigNode& list) {
     ReceiverConfig rc;
     rc.name = r.RequiredString("name");
     if (!rc.name.empty() && !ValidReceiverName(rc.name)) {
-      r["name"].Error("receiver names use letters, digits and _-. (max 128), got \"" + rc.name + "\"");
+      r["name"].Error("receiver names use letters, digits and _-. (max 128), got \"" + rc.name +
+                      "\"");
     }
     if (!rc.name.empty()) {
       auto [it, inserted] = seen.emplace(rc.name, r.path());
-      if (!inserted) r["name"].Error("duplicate receiver name \"" + rc.name + "\" (first in " + it->second + ")");
+      if (!inserted)
+        r["name"].Error("duplicate receiver name \"" + rc.name + "\" (first in " + it->second +
+                        ")");
     }
     std::string type = r.RequiredString("type");
     if (!type.empty() && !ParseType(type, &rc.type)) {
@@ -107,16 +114,19 @@ std::vector<ReceiverConfig> ReadReceivers(const ConfigNode& list) {
       case ReceiverType::kPagerDuty:
         rc.urls = {r.String("url", std::string(kPagerDutyEventsUrl))};
         rc.routing_key = ReadSecret(r, "routing_key", "${PAGERDUTY_ROUTING_KEY}");
-        if (!r.Has("routing_key")) r.Error("missing required key \"routing_key\" (the Events API v2 integration key)");
+        if (!r.Has("routing_key"))
+          r.Error("missing required key \"routing_key\" (the Events API v2 integration key)");
         break;
       case ReceiverType::kSlack:
         if (!r.Has("url")) {
-          r.Error("missing required key \"url\" (the incoming webhook URL, e.g. ${SLACK_WEBHOOK_URL})");
+          r.Error(
+              "missing required key \"url\" (the incoming webhook URL, e.g. ${SLACK_WEBHOOK_URL})");
         } else {
           rc.urls = {ReadSecret(r, "url", "${SLACK_WEBHOOK_URL}")};
         }
         rc.channel = r.String("channel", std::string(kDefaultSlackChannel));
-        if (rc.channel.empty() || (rc.channel[0] != '#' && rc.channel[0] != '@' && rc.channel[0] != 'C')) {
+        if (rc.channel.empty() ||
+            (rc.channel[0] != '#' && rc.channel[0] != '@' && rc.channel[0] != 'C')) {
           r["channel"].Error("expected a channel such as #calendars-observability");
         }
         rc.username = r.String("username", "calprobe");
@@ -124,9 +134,11 @@ std::vector<ReceiverConfig> ReadReceivers(const ConfigNode& list) {
       case ReceiverType::kAlertmanager: {
         if (r.Has("url") && r.Has("urls")) r["urls"].Error("use url or urls, not both");
         rc.urls = r.StringList(r.Has("urls") ? "urls" : "url");
-        if (rc.urls.empty()) r.Error("missing required key \"urls\" (Alertmanager base URLs, one per replica)");
+        if (rc.urls.empty())
+          r.Error("missing required key \"urls\" (Alertmanager base URLs, one per replica)");
         rc.resend_interval = r.Duration("resend_interval", rc.resend_interval);
-        if (rc.resend_interval < std::chrono::seconds(1)) r["resend_interval"].Error("must be at least 1s");
+        if (rc.resend_interval < std::chrono::seconds(1))
+          r["resend_interval"].Error("must be at least 1s");
         rc.bearer_token = ReadSecret(r, "bearer_token", "${ALERTMANAGER_TOKEN}");
         break;
       }
@@ -140,7 +152,8 @@ std::vector<ReceiverConfig> ReadReceivers(const ConfigNode& list) {
     for (size_t u = 0; u < rc.urls.size(); ++u) {
       const std::string& url = rc.urls[u];
       if (url.empty()) continue;  // already reported
-      ConfigNode at = r.Has("urls") ? (r["urls"].IsSequence() ? r["urls"].At(u) : r["urls"]) : r["url"];
+      ConfigNode at =
+          r.Has("urls") ? (r["urls"].IsSequence() ? r["urls"].At(u) : r["urls"]) : r["url"];
       if (!ValidHttpUrl(url)) {
         // Never echo a Slack webhook URL: it is the secret.
         at.Error(rc.type == ReceiverType::kSlack
@@ -179,7 +192,8 @@ NotifySettings ReadNotifySettings(const ConfigNode& n) {
       retry["max_backoff"].Error("must not be shorter than initial_backoff (" +
                                  FormatDuration(s.initial_backoff) + ")");
     }
-    if (s.give_up_after < std::chrono::minutes(1)) retry["give_up_after"].Error("must be at least 1m");
+    if (s.give_up_after < std::chrono::minutes(1))
+      retry["give_up_after"].Error("must be at least 1m");
     retry.RejectUnknownKeys();
   }
   s.max_pending = n.Int("max_pending", s.max_pending, 10, 10'000'000);

@@ -28,12 +28,12 @@ struct ReceiverConfig {
   // Destinations. PagerDuty, Slack and webhook have one; Alertmanager one per
   // replica (base URLs; alerts are POSTed to <url>/api/v2/alerts).
   std::vector<std::string> urls;
-  std::string routing_key;    // pagerduty (secret)
-  std::string channel;        // slack
-  std::string username;       // slack
-  std::string bearer_token;   // alertmanager, webhook (secret): Authorization: Bearer
-  std::string signing_secret; // webhook (secret): HMAC-SHA256 of the body in a header
-  std::string dashboard_url;  // linked from every message (empty: notifications.dashboard_url)
+  std::string routing_key;     // pagerduty (secret)
+  std::string channel;         // slack
+  std::string username;        // slack
+  std::string bearer_token;    // alertmanager, webhook (secret): Authorization: Bearer
+  std::string signing_secret;  // webhook (secret): HMAC-SHA256 of the body in a header
+  std::string dashboard_url;   // linked from every message (empty: notifications.dashboard_url)
   bool send_resolved = true;
   // Receives every alert, not only rules naming it (default: alertmanager).
   bool all_alerts = false;
@@ -48,7 +48,7 @@ struct NotifySettings {
   std::chrono::milliseconds initial_backoff{std::chrono::seconds(1)};
   std::chrono::milliseconds max_backoff{std::chrono::minutes(5)};
   std::chrono::milliseconds give_up_after{std::chrono::hours(24)};
-  int64_t max_pending = 10000;   // outbox rows waiting; beyond, new ones are dead-lettered
+  int64_t max_pending = 10000;  // outbox rows waiting; beyond, new ones are dead-lettered
 };
 
 // Reads the `receivers:` list. Errors are recorded in `list`'s ConfigErrors.

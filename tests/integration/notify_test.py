@@ -274,6 +274,21 @@ receivers:
         self.assertEqual(metric_value(agent.metrics(), "calprobe_notifications_total", receiver="pd",
                                       result="delivered"), 2)
 
+    def test_example_receivers_config_is_valid_and_secrets_required(self):
+        path = os.path.join(harness.SOURCE_DIR, "config", "examples", "receivers.yaml")
+        env = dict(os.environ, PAGERDUTY_ROUTING_KEY="k1-0000", PAGERDUTY_SECURITY_KEY="k2-0000",
+                   INCIDENT_BOT_SECRET="s3-0000",
+                   SLACK_WEBHOOK_URL="https://hooks.slack.com/services/T0/B0/X0")
+        p = harness.subprocess.run([harness.CALPROBE, "validate-config", path], env=env,
+                                   capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        del env["PAGERDUTY_ROUTING_KEY"]
+        p = harness.subprocess.run([harness.CALPROBE, "validate-config", path], env=env,
+                                   capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("receivers[0].routing_key:", p.stderr)
+        self.assertIn("PAGERDUTY_ROUTING_KEY", p.stderr)
+
 
 if __name__ == "__main__":
     harness.main()

@@ -35,7 +35,8 @@ nlohmann::json Body(const ReceiverConfig& r, const std::vector<Notification>& ba
 std::string AlertsUrl(const std::string& base) {
   static const std::string kPath = "/api/v2/alerts";
   std::string b = base;
-  if (b.size() >= kPath.size() && b.compare(b.size() - kPath.size(), kPath.size(), kPath) == 0) return b;
+  if (b.size() >= kPath.size() && b.compare(b.size() - kPath.size(), kPath.size(), kPath) == 0)
+    return b;
   while (!b.empty() && b.back() == '/') b.pop_back();
   return b + kPath;
 }

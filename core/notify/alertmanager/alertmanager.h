@@ -8,9 +8,8 @@
 // now + 4 × resend_interval (Prometheus does the same), so Alertmanager
 // resolves them by itself if every agent stops.
 
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "core/notify/notification.h"
 #include "core/notify/receiver_config.h"

@@ -22,12 +22,13 @@ nlohmann::json Body(const ReceiverConfig& r, const Notification& n, const Notify
 
   std::string summary = Summary(n);
   if (summary.size() > 1024) summary.resize(1024);  // the API's limit
-  nlohmann::json details = {{"rule", n.rule},
-                            {"labels", n.labels},
-                            {"value", std::isfinite(n.value) ? nlohmann::json(n.value) : nlohmann::json()},
-                            {"severity", n.severity},
-                            {"annotations", n.annotations},
-                            {"agent_region", n.agent_region}};
+  nlohmann::json details = {
+      {"rule", n.rule},
+      {"labels", n.labels},
+      {"value", std::isfinite(n.value) ? nlohmann::json(n.value) : nlohmann::json()},
+      {"severity", n.severity},
+      {"annotations", n.annotations},
+      {"agent_region", n.agent_region}};
   if (!n.runbook.empty()) details["runbook"] = n.runbook;
   nlohmann::json payload = {{"summary", summary},
                             {"source", "calprobe/" + n.agent_region},

@@ -9,10 +9,17 @@ std::string Escape(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -24,7 +31,8 @@ nlohmann::json Body(const ReceiverConfig& r, const Notification& n, const Notify
   std::string summary = Summary(n);
 
   std::string labels;
-  for (const auto& [k, v] : n.labels) labels += (labels.empty() ? "" : ", ") + ("`" + k + "=" + v + "`");
+  for (const auto& [k, v] : n.labels)
+    labels += (labels.empty() ? "" : ", ") + ("`" + k + "=" + v + "`");
   if (labels.empty()) labels = "(none)";
 
   std::string headline = icon + " *" + state + "* " + Escape(n.rule) +
@@ -52,10 +60,12 @@ nlohmann::json Body(const ReceiverConfig& r, const Notification& n, const Notify
     links += "Runbook: `" + Escape(n.runbook) + "`";
   }
   std::string dashboard = r.dashboard_url.empty() ? s.dashboard_url : r.dashboard_url;
-  if (!dashboard.empty()) links += std::string(links.empty() ? "" : " · ") + "<" + dashboard + "|Dashboard>";
+  if (!dashboard.empty())
+    links += std::string(links.empty() ? "" : " · ") + "<" + dashboard + "|Dashboard>";
   if (!links.empty()) {
-    blocks.push_back({{"type", "context"},
-                      {"elements", nlohmann::json::array({{{"type", "mrkdwn"}, {"text", links}}})}});
+    blocks.push_back(
+        {{"type", "context"},
+         {"elements", nlohmann::json::array({{{"type", "mrkdwn"}, {"text", links}}})}});
   }
   return {{"channel", r.channel},
           {"username", r.username},

@@ -8,9 +8,8 @@
 // signing_secret the body's HMAC-SHA256 is sent as
 // X-Calprobe-Signature: sha256=<hex>; Idempotency-Key is <dedup key>/<state>/<startsAt ms>.
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/notify/notification.h"
 #include "core/notify/receiver_config.h"

@@ -3,13 +3,14 @@
 // reconciliation with the engine's firing alerts, Alertmanager re-sends,
 // silences and dead letters in the API JSON.
 
+#include "core/notify/dispatcher.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "core/event.h"
-#include "core/notify/dispatcher.h"
 #include "fakes/fake_http_client.h"
 
 namespace calprobe::core::notify {
@@ -49,9 +50,10 @@ class DispatcherTest : public ::testing::Test {
             (std::string("calprobe-dispatch-") +
              ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db");
     std::filesystem::remove(path_);
-    receivers_ = {Recv("pd", ReceiverType::kPagerDuty, {"http://127.0.0.1:1/pd"}),
-                  Recv("slack", ReceiverType::kSlack, {"http://127.0.0.1:1/slack"}),
-                  Recv("am", ReceiverType::kAlertmanager, {"http://127.0.0.1:2", "http://127.0.0.1:3"})};
+    receivers_ = {
+        Recv("pd", ReceiverType::kPagerDuty, {"http://127.0.0.1:1/pd"}),
+        Recv("slack", ReceiverType::kSlack, {"http://127.0.0.1:1/slack"}),
+        Recv("am", ReceiverType::kAlertmanager, {"http://127.0.0.1:2", "http://127.0.0.1:3"})};
     rules_ = {MakeRule("Global", {"pd", "slack"}), MakeRule("PerRegion", {"slack", "missing"})};
     http_.SetHandler([](const HttpRequest&) { return FakeHttpClient::Ok("ok"); });
     Open();
@@ -137,7 +139,8 @@ TEST_F(DispatcherTest, RoutesFiringAndResolveToRuleReceiversAndAlertmanager) {
                         "http://127.0.0.1:2/api/v2/alerts 1 alert(s)",
                         "http://127.0.0.1:3/api/v2/alerts 1 alert(s)",
                     }));
-  EXPECT_EQ(metrics_.Render().find("calprobe_notifications_total{receiver=\"pd\",result=\"delivered\"} 2") !=
+  EXPECT_EQ(metrics_.Render().find(
+                "calprobe_notifications_total{receiver=\"pd\",result=\"delivered\"} 2") !=
                 std::string::npos,
             true)
       << metrics_.Render();
@@ -149,7 +152,8 @@ TEST_F(DispatcherTest, IgnoresPendingAndDuplicateTransitions) {
   EXPECT_TRUE(Sent().empty());
   d_->OnTransitions({T("Global", {}, AlertState::kPending, AlertState::kFiring)}, rules_);
   EXPECT_EQ(Sent().size(), 4u);
-  d_->OnTransitions({T("Global", {}, AlertState::kPending, AlertState::kFiring)}, rules_);  // replayed
+  d_->OnTransitions({T("Global", {}, AlertState::kPending, AlertState::kFiring)},
+                    rules_);  // replayed
   EXPECT_TRUE(Sent().empty());
   d_->OnTransitions({T("Global", {}, AlertState::kFiring, AlertState::kResolved)}, rules_);
   EXPECT_EQ(Sent().size(), 4u);
@@ -193,9 +197,10 @@ TEST_F(DispatcherTest, ReconcileNotifiesMissedFiringAndResolvesVanishedAlerts) {
 }
 
 TEST_F(DispatcherTest, AlertmanagerGetsFiringAlertsAgainEveryResendInterval) {
-  d_->OnTransitions({T("Global", {}, AlertState::kPending, AlertState::kFiring),
-                     T("PerRegion", {{"region", "us-east"}}, AlertState::kPending, AlertState::kFiring)},
-                    rules_);
+  d_->OnTransitions(
+      {T("Global", {}, AlertState::kPending, AlertState::kFiring),
+       T("PerRegion", {{"region", "us-east"}}, AlertState::kPending, AlertState::kFiring)},
+      rules_);
   Sent();
   d_->Tick();  // first round right away
   EXPECT_EQ(Sent(), (std::vector<std::string>{"http://127.0.0.1:2/api/v2/alerts 2 alert(s)",
@@ -258,9 +263,11 @@ TEST_F(DispatcherTest, DeadLettersAppearInJsonAndMetrics) {
   EXPECT_EQ(dead[0]["dedup_key"], "calprobe/Global");
   EXPECT_EQ(dead[0]["reason"], "http 400: {\"status\":\"invalid event\"}");
   std::string m = metrics_.Render();
-  EXPECT_NE(m.find("calprobe_notifications_dead_letter{receiver=\"pd\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("calprobe_notifications_dead_letter{receiver=\"pd\"} 1"), std::string::npos)
+      << m;
   EXPECT_NE(m.find("calprobe_notifications_dead_letter{receiver=\"slack\"} 0"), std::string::npos);
-  EXPECT_NE(m.find("calprobe_notifications_total{receiver=\"pd\",result=\"dead_letter\"} 1"), std::string::npos);
+  EXPECT_NE(m.find("calprobe_notifications_total{receiver=\"pd\",result=\"dead_letter\"} 1"),
+            std::string::npos);
   EXPECT_NE(m.find("calprobe_notifications_outbox_pending{receiver=\"am\"} 0"), std::string::npos);
   // The routing key never appears in what the API shows.
   EXPECT_EQ(dead.dump().find("ROUTING-KEY"), std::string::npos);
@@ -279,7 +286,9 @@ TEST_F(DispatcherTest, RemovedReceiverDeadLettersItsPendingDeliveries) {
   d_->Tick();
   json dead = d_->DeadLettersJson();
   EXPECT_EQ(dead.size(), 3u);
-  EXPECT_EQ(dead[0]["reason"].get<std::string>().find("is no longer configured") != std::string::npos, true);
+  EXPECT_EQ(
+      dead[0]["reason"].get<std::string>().find("is no longer configured") != std::string::npos,
+      true);
   EXPECT_EQ(d_->outbox().Pending(), 1u);  // slack keeps retrying
 }
 

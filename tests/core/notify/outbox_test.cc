@@ -1,13 +1,14 @@
 // The durable outbox: delivery, retries with backoff and jitter, Retry-After,
 // dead letters, order per key and replay after a restart (a reopened store).
 
+#include "core/notify/outbox.h"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <filesystem>
 #include <set>
 
-#include "core/notify/outbox.h"
 #include "fakes/fake_http_client.h"
 
 namespace calprobe::core::notify {
@@ -58,14 +59,16 @@ class OutboxTest : public ::testing::Test {
     store_ = std::move(s.value());
   }
   void OpenOutbox() {
-    auto o = Outbox::Open(*store_, http_, clock_, options_, [](const Delivery& d, TimePoint) -> Result<HttpRequest> {
-      if (d.receiver == "gone") return core::Status::Error("receiver \"gone\" is no longer configured");
-      HttpRequest r;
-      r.method = "POST";
-      r.url = "http://127.0.0.1:1/" + d.receiver;
-      r.body = d.notification;
-      return r;
-    });
+    auto o = Outbox::Open(
+        *store_, http_, clock_, options_, [](const Delivery& d, TimePoint) -> Result<HttpRequest> {
+          if (d.receiver == "gone")
+            return core::Status::Error("receiver \"gone\" is no longer configured");
+          HttpRequest r;
+          r.method = "POST";
+          r.url = "http://127.0.0.1:1/" + d.receiver;
+          r.body = d.notification;
+          return r;
+        });
     ASSERT_TRUE(o.ok()) << o.error();
     outbox_ = std::move(o.value());
     outbox_->SetObserver([this](const Delivery& d, Outcome o, const std::string& reason) {
@@ -115,7 +118,8 @@ TEST_F(OutboxTest, RetriesWithExponentialBackoffAndJitter) {
     int64_t full_ms = std::min<int64_t>(1000LL << (attempt - 1), 60000);
     clock_.Advance(milliseconds(full_ms / 2 - 1));
     outbox_->Pump();
-    EXPECT_EQ(http_.requests().size(), static_cast<size_t>(attempt)) << "too early, attempt " << attempt;
+    EXPECT_EQ(http_.requests().size(), static_cast<size_t>(attempt))
+        << "too early, attempt " << attempt;
     clock_.Advance(milliseconds(full_ms / 2 + 1));
     outbox_->Pump();
   }
@@ -222,12 +226,13 @@ TEST_F(OutboxTest, PendingDeliveriesSurviveARestart) {
   http_.DeliverAll();  // late callbacks of the dead outbox are ignored
   FakeHttpClient fresh;
   OpenStore();
-  auto o = Outbox::Open(*store_, fresh, clock_, options_, [](const Delivery& d, TimePoint) -> Result<HttpRequest> {
-    HttpRequest r;
-    r.url = "http://127.0.0.1:1/";
-    r.body = d.notification;
-    return r;
-  });
+  auto o = Outbox::Open(*store_, fresh, clock_, options_,
+                        [](const Delivery& d, TimePoint) -> Result<HttpRequest> {
+                          HttpRequest r;
+                          r.url = "http://127.0.0.1:1/";
+                          r.body = d.notification;
+                          return r;
+                        });
   ASSERT_TRUE(o.ok());
   EXPECT_EQ((*o)->Pending(), 3u);
   fresh.SetHandler([](const HttpRequest&) { return Answer(202); });
@@ -271,7 +276,8 @@ TEST_F(OutboxTest, FullOutboxDeadLettersNewDeliveries) {
 
 TEST_F(OutboxTest, FailedExtraWriteRollsBackTheDeliveries) {
   OpenOutbox();
-  core::Status s = outbox_->Enqueue({D("k1", true)}, [] { return core::Status::Error("disk full"); });
+  core::Status s =
+      outbox_->Enqueue({D("k1", true)}, [] { return core::Status::Error("disk full"); });
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(Rows("1"), 0);
   EXPECT_EQ(outbox_->Pending(), 0u);

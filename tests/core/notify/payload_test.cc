@@ -57,7 +57,8 @@ ReceiverConfig Receiver(ReceiverType t) {
 }
 
 TEST(NotifyDedupKey, DeterministicFromRuleAndGroupLabels) {
-  EXPECT_EQ(DedupKey("HoldExpirySpike", {{"region", "us-east"}}), "calprobe/HoldExpirySpike/region=us-east");
+  EXPECT_EQ(DedupKey("HoldExpirySpike", {{"region", "us-east"}}),
+            "calprobe/HoldExpirySpike/region=us-east");
   EXPECT_EQ(DedupKey("R", {{"b", "2"}, {"a", "1"}}), DedupKey("R", {{"a", "1"}, {"b", "2"}}));
   EXPECT_NE(DedupKey("R", {{"region", "eu"}}), DedupKey("R", {{"region", "us"}}));
   EXPECT_NE(DedupKey("R1", {}), DedupKey("R2", {}));
@@ -123,7 +124,8 @@ TEST(NotifySlack, FiringMessageIsReadable) {
   json b = slack::Body(Receiver(ReceiverType::kSlack), Firing(), Settings());
   EXPECT_EQ(b["channel"], "#calendars-observability");
   EXPECT_EQ(b["username"], "calprobe");
-  EXPECT_EQ(b["text"], ":red_circle: FIRING: Hold expiry ratio 0.3125 &gt; 0.2 over 15m in us-east");
+  EXPECT_EQ(b["text"],
+            ":red_circle: FIRING: Hold expiry ratio 0.3125 &gt; 0.2 over 15m in us-east");
   std::string all = b["blocks"].dump();
   EXPECT_NE(all.find("*FIRING* HoldExpirySpike (page)"), std::string::npos) << all;
   EXPECT_NE(all.find("`region=us-east`"), std::string::npos);
@@ -176,8 +178,10 @@ TEST(NotifyAlertmanager, PostableAlertWithoutAgentRegionLabel) {
 }
 
 TEST(NotifyAlertmanager, UrlAndBatchRequest) {
-  EXPECT_EQ(alertmanager::AlertsUrl("http://127.0.0.1:9093"), "http://127.0.0.1:9093/api/v2/alerts");
-  EXPECT_EQ(alertmanager::AlertsUrl("http://127.0.0.1:9093/"), "http://127.0.0.1:9093/api/v2/alerts");
+  EXPECT_EQ(alertmanager::AlertsUrl("http://127.0.0.1:9093"),
+            "http://127.0.0.1:9093/api/v2/alerts");
+  EXPECT_EQ(alertmanager::AlertsUrl("http://127.0.0.1:9093/"),
+            "http://127.0.0.1:9093/api/v2/alerts");
   EXPECT_EQ(alertmanager::AlertsUrl("http://am/api/v2/alerts"), "http://am/api/v2/alerts");
   ReceiverConfig r = Receiver(ReceiverType::kAlertmanager);
   r.urls = {"http://127.0.0.1:9093", "http://127.0.0.1:9094"};

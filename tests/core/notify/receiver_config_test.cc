@@ -1,11 +1,12 @@
 // receivers: and notifications: in the agent config: defaults, secrets only
 // from the environment or files, and exact error messages with paths.
 
+#include "core/notify/receiver_config.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 
-#include "core/notify/receiver_config.h"
 #include "core/secrets.h"
 
 namespace calprobe::core::notify {
@@ -77,7 +78,8 @@ notifications:
   EXPECT_EQ(p.settings.give_up_after, std::chrono::hours(2));
   // Secrets are redacted wherever text is printed.
   EXPECT_EQ(Secrets::Redact("key pd-routing-key-0123456789"), "key <redacted>");
-  EXPECT_EQ(Secrets::Redact("http://127.0.0.1:8/hooks/T0/B0/XYZsecret").find("XYZsecret"), std::string::npos);
+  EXPECT_EQ(Secrets::Redact("http://127.0.0.1:8/hooks/T0/B0/XYZsecret").find("XYZsecret"),
+            std::string::npos);
 }
 
 TEST_F(ReceiverConfigTest, SecretsMustComeFromEnvironmentOrFile) {
@@ -90,11 +92,12 @@ receivers:
     type: slack
     url: https://hooks.slack.com/services/T0/B0/literal
 )");
-  EXPECT_EQ(p.errors,
-            "agent.yaml:5:18: receivers[0].routing_key: must come from the environment or a file, "
-            "e.g. ${PAGERDUTY_ROUTING_KEY} (a literal secret in the config would be committed with it)\n"
-            "agent.yaml:8:10: receivers[1].url: must come from the environment or a file, e.g. "
-            "${SLACK_WEBHOOK_URL} (a literal secret in the config would be committed with it)\n");
+  EXPECT_EQ(
+      p.errors,
+      "agent.yaml:5:18: receivers[0].routing_key: must come from the environment or a file, "
+      "e.g. ${PAGERDUTY_ROUTING_KEY} (a literal secret in the config would be committed with it)\n"
+      "agent.yaml:8:10: receivers[1].url: must come from the environment or a file, e.g. "
+      "${SLACK_WEBHOOK_URL} (a literal secret in the config would be committed with it)\n");
   EXPECT_TRUE(p.receivers.empty());
 }
 
@@ -114,18 +117,21 @@ receivers:
 notifications:
   retry: {initial_backoff: 10s, max_backoff: 1s}
 )");
-  EXPECT_EQ(p.errors,
-            "agent.yaml:4:11: receivers[0].type: unknown receiver type \"opsgenie\" (one of pagerduty, "
-            "slack, alertmanager, webhook)\n"
-            "agent.yaml:5:5: receivers[1]: missing required key \"urls\" (Alertmanager base URLs, one "
-            "per replica)\n"
-            "agent.yaml:9:10: receivers[2].url: expected an http:// or https:// URL, got \"ftp://127.0.0.1/x\"\n"
-            "agent.yaml:10:5: receivers[2].chanel: unknown key \"chanel\" (allowed here: all_alerts, "
-            "bearer_token, dashboard_url, name, send_resolved, signing_secret, timeout, type, url)\n"
-            "agent.yaml:11:11: receivers[3].name: duplicate receiver name \"c\" (first in receivers[2])\n"
-            "agent.yaml:11:5: receivers[3]: missing required key \"routing_key\" (the Events API v2 "
-            "integration key)\n"
-            "agent.yaml:14:46: notifications.retry.max_backoff: must not be shorter than initial_backoff (10s)\n");
+  EXPECT_EQ(
+      p.errors,
+      "agent.yaml:4:11: receivers[0].type: unknown receiver type \"opsgenie\" (one of pagerduty, "
+      "slack, alertmanager, webhook)\n"
+      "agent.yaml:5:5: receivers[1]: missing required key \"urls\" (Alertmanager base URLs, one "
+      "per replica)\n"
+      "agent.yaml:9:10: receivers[2].url: expected an http:// or https:// URL, got "
+      "\"ftp://127.0.0.1/x\"\n"
+      "agent.yaml:10:5: receivers[2].chanel: unknown key \"chanel\" (allowed here: all_alerts, "
+      "bearer_token, dashboard_url, name, send_resolved, signing_secret, timeout, type, url)\n"
+      "agent.yaml:11:11: receivers[3].name: duplicate receiver name \"c\" (first in receivers[2])\n"
+      "agent.yaml:11:5: receivers[3]: missing required key \"routing_key\" (the Events API v2 "
+      "integration key)\n"
+      "agent.yaml:14:46: notifications.retry.max_backoff: must not be shorter than initial_backoff "
+      "(10s)\n");
 }
 
 }  // namespace
