@@ -20,11 +20,11 @@ PANELS = ["availability_intake", "feasibility_engine", "hold_to_confirm",
           "external_calendar_sync", "ics_feed_outbound", "user_impact"]
 
 
-def chromium(workdir, url, *args, width=1280, height=2600):
+def chromium(workdir, url, *args, width=1280, height=2600, budget_ms=8000):
     """Runs headless chromium; returns (stdout, console lines from stderr)."""
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
            "--user-data-dir=" + os.path.join(workdir, "chromium-profile"),
-           "--enable-logging=stderr", "--v=0", "--virtual-time-budget=8000",
+           "--enable-logging=stderr", "--v=0", f"--virtual-time-budget={budget_ms}",
            f"--window-size={width},{height}", *args, url]
     r = subprocess.run(cmd, capture_output=True, timeout=120)
     err = r.stderr.decode("utf-8", "replace")
@@ -120,6 +120,19 @@ targets:
         self.assertIn('data-kpi="invocations"><div class="v">48<', found["feasibility_engine"][1])
         self.assertIn('data-kpi="created"><div class="v">48<', found["hold_to_confirm"][1])
         self.assertIn("region <b>us-east</b>", dom)
+
+        # Filters from the address: one provider's numbers.
+        events = [json.loads(l) for l in panel_events.panel_events()]
+        nyc = sum(1 for e in events if e["name"] == "cal.feasible.generated"
+                  and e["labels"]["provider"] == "p-nyc")
+        dom_nyc, console, err = chromium(self.tmp, self.agent.url("/?range=15m&provider=p-nyc"), "--dump-dom")
+        found_nyc = self.check_dom(dom_nyc, console, err)
+        self.assertIn(f'data-kpi="invocations"><div class="v">{nyc}<', found_nyc["feasibility_engine"][1])
+        self.assertLess(nyc, 48)  # the filter matters
+        # Auto-refresh: 25 s of (virtual) time refresh the page at least twice more.
+        dom_later, _, _ = chromium(self.tmp, url, "--dump-dom", budget_ms=25000)
+        loaded = int(re.search(r'data-loaded="(\d+)"', dom_later).group(1))
+        self.assertGreaterEqual(loaded, 3)
 
         wide = os.path.join(SHOTS, "dashboard-wide.png")
         _, console, _ = chromium(self.tmp, url, f"--screenshot={wide}")
