@@ -34,6 +34,13 @@ class MultiRegionTest(harness.TempDirTestCase):
 agent:
   region: {region}
   store: {self.tmp}/{{name}}.db
+alerts:
+  evaluation_interval: 1s
+receivers:
+  - name: alertmanager
+    type: alertmanager
+    urls: ["http://127.0.0.1:{self.am_port}"]
+    resend_interval: 1s
 defaults:
   interval: 1s
   timeout: 900ms
@@ -61,6 +68,19 @@ targets:"""]
     def test_two_regions_sharded(self):
         nginx = self.track(harness.Nginx(self.tmp))
         dead_port = harness.free_port()  # nothing listens there
+        # Alertmanager (clustering off: nothing binds beyond 127.0.0.1).
+        self.am_port = am_port = harness.free_port()
+        am_dir = os.path.join(self.tmp, "alertmanager")
+        os.makedirs(am_dir)
+        with open(os.path.join(am_dir, "alertmanager.yml"), "w") as f:
+            f.write("route: {receiver: default, group_by: [alertname, target], group_wait: 1s,"
+                    " group_interval: 1s, repeat_interval: 1h}\nreceivers: [{name: default}]\n")
+        self.track(harness.Proc(
+            [ALERTMANAGER, f"--config.file={am_dir}/alertmanager.yml", f"--storage.path={am_dir}/data",
+             f"--web.listen-address=127.0.0.1:{am_port}", "--cluster.listen-address="],
+            os.path.join(am_dir, "out.log")))
+        harness.wait_http_ok(f"http://127.0.0.1:{am_port}/-/ready", timeout=30)
+
         agents = {
             "us-east-0": self.start_agent("us-east-0", "us-east", "0/2", nginx, dead_port),
             "us-east-1": self.start_agent("us-east-1", "us-east", "1/2", nginx, dead_port),
@@ -74,19 +94,6 @@ targets:"""]
         self.assertEqual(names["us-east-0"] | names["us-east-1"], all_targets)
         self.assertTrue(names["us-east-0"] and names["us-east-1"], names)
         self.assertEqual(names["eu-west"], all_targets)
-
-        # Alertmanager (clustering off: nothing binds beyond 127.0.0.1).
-        am_port = harness.free_port()
-        am_dir = os.path.join(self.tmp, "alertmanager")
-        os.makedirs(am_dir)
-        with open(os.path.join(am_dir, "alertmanager.yml"), "w") as f:
-            f.write("route: {receiver: default, group_by: [alertname, target], group_wait: 1s,"
-                    " group_interval: 1s, repeat_interval: 1h}\nreceivers: [{name: default}]\n")
-        self.track(harness.Proc(
-            [ALERTMANAGER, f"--config.file={am_dir}/alertmanager.yml", f"--storage.path={am_dir}/data",
-             f"--web.listen-address=127.0.0.1:{am_port}", "--cluster.listen-address="],
-            os.path.join(am_dir, "out.log")))
-        harness.wait_http_ok(f"http://127.0.0.1:{am_port}/-/ready", timeout=30)
 
         # Rules: the docker/ cross-region rules with `for:` shortened for the
         # test, plus export-rules' output when the command exists.
@@ -188,8 +195,30 @@ targets:"""]
         # The regional failure is regional only.
         self.assertEqual([(a["labels"]["target"], a["labels"]["region"]) for a in regional],
                          [(REGIONAL, "eu-west")])
+        # The agents' own path (core/notify alertmanager receiver): ProbeFailing
+        # for the broken target fires in both regions (the owning us-east shard
+        # and eu-west) and is one alert in Alertmanager (region is an annotation);
+        # the always-firing Watchdog of all three agents is one alert too.
+        def agent_alert():
+            firing = {k: [x for x in json.loads(harness.get(a.url("/api/v1/alerts"))[2])["alerts"]
+                          if x["rule"] == "ProbeFailing" and x["state"] == "firing"
+                          and x["labels"].get("target") == BROKEN]
+                      for k, a in agents.items()}
+            pf = [x for x in am_alerts() if x["labels"]["alertname"] == "ProbeFailing"
+                  and x["labels"].get("target") == BROKEN]
+            owner = "us-east-0" if BROKEN in names["us-east-0"] else "us-east-1"
+            return (firing, pf) if firing[owner] and firing["eu-west"] and pf else None
+        firing, pf = harness.wait_until(agent_alert, timeout=60, interval=1,
+                                        what="ProbeFailing from the agents in Alertmanager")
+        self.assertEqual(len(pf), 1, pf)
+        self.assertNotIn("region", pf[0]["labels"])
+        self.assertIn(pf[0]["annotations"].get("agent_region"), ("us-east", "eu-west"))
+        watchdogs = [x for x in am_alerts() if x["labels"]["alertname"] == "Watchdog"]
+        self.assertEqual(len(watchdogs), 1, watchdogs)
+
         groups = json.loads(harness.get(f"http://127.0.0.1:{am_port}/api/v2/alerts/groups")[2])
-        broken_groups = [g for g in groups if g["labels"].get("target") == BROKEN]
+        broken_groups = [g for g in groups if g["labels"].get("target") == BROKEN
+                         and g["labels"].get("alertname") == "CalprobeTargetDownAllRegions"]
         self.assertEqual(len(broken_groups), 1)
         self.assertEqual(len(broken_groups[0]["alerts"]), 1)
 
