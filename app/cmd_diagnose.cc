@@ -22,7 +22,7 @@ namespace {
 
 struct DiagnoseArgs {
   std::string target;
-  bool json = false, markdown = false, twice = false, insecure = false;
+  bool json = false, markdown = false, twice = false, insecure = false, worked_before = false;
   std::string timeout = "30s", max_body = "32MiB", ca_file;
   int max_redirects = 5;
   std::vector<std::string> headers;
@@ -55,6 +55,7 @@ int Diagnose(const DiagnoseArgs& a) {
   o.max_redirects = a.max_redirects;
   o.twice = a.twice;
   o.insecure = a.insecure;
+  o.worked_before = a.worked_before;
   o.ca_file = a.ca_file;
   for (const auto& h : a.headers) {
     size_t colon = h.find(':');
@@ -128,6 +129,9 @@ void AddDiagnoseCommand(CLI::App& app, Action* action) {
       ->check(CLI::Range(0, 20));
   cmd->add_option("-H,--header", a->headers, "Extra request header \"Name: value\" (repeatable)");
   cmd->add_flag("--insecure", a->insecure, "Do not verify TLS certificates");
+  cmd->add_flag("--worked-before", a->worked_before,
+                "The feed used to sync: report 401/403 (and 404/410 on a secret URL) as an "
+                "expired or revoked credential");
   cmd->add_option("--ca-file", a->ca_file, "Extra CA bundle (PEM)");
   cmd->callback([a, action] { *action = [a]() -> int { return Diagnose(*a); }; });
 }

@@ -13,6 +13,7 @@
 #include "core/agent_internal.h"
 #include "core/hash.h"
 #include "core/embedded.h"
+#include "core/event_log.h"
 #include "core/http/curl_client.h"
 #include "core/ics_metrics.h"
 #include "core/log.h"
@@ -45,10 +46,15 @@ class AgentRun final : public ProbeContext {
  public:
   AgentRun(AgentState* agent, std::shared_ptr<TargetState> target, TimePoint start,
            std::function<void()> finished)
-      : agent_(agent), target_(std::move(target)), start_(start), finished_(std::move(finished)) {
+      : agent_(agent),
+        target_(std::move(target)),
+        start_(start),
+        observed_http_(*agent->http, agent->tls.get(), target_->info),
+        finished_(std::move(finished)) {
     deadline_ = start + target_->config.timeout;
   }
-  HttpClient& http() override { return *agent_->http; }
+  HttpClient& http() override { return observed_http_; }
+  auth::CredentialSet* credentials() override { return agent_->credentials.get(); }
   const Clock& clock() override { return SystemClock::Instance(); }
   EventSink& events() override { return *agent_->pipeline; }
   Store* store() override { return agent_->store.get(); }
@@ -64,6 +70,7 @@ class AgentRun final : public ProbeContext {
   AgentState* agent_;
   std::shared_ptr<TargetState> target_;
   TimePoint start_;
+  tls::ObservingHttpClient observed_http_;  // tells the TLS monitor which origins it uses
 
  public:
   std::function<void()> finished_;
@@ -213,6 +220,9 @@ struct Agent::Impl : AgentState {
     }
     ApplyOverrides(&next);
     config = std::move(next);
+    tls->SetOptions(config.tls);
+    tls->SetRegion(config.agent.region);
+    credentials->Configure(config.credentials, config.agent.region);
     file_targets.clear();
     RefreshTargetFiles();
     ApplyTargets();
@@ -269,6 +279,15 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
   a.pipeline->Subscribe([&a](const Event& e) { a.rollups->Record(e); });
   panels::InstallPanelMetrics(a.metrics, *a.pipeline, *a.rollups, a.config.agent.region,
                               static_cast<size_t>(a.config.agent.export_top_k));
+  if (!a.config.agent.event_log.empty()) {
+    if (Status s = InstallEventLog(*a.pipeline, a.config.agent.event_log); !s.ok()) return s;
+  }
+  a.tls = std::make_unique<tls::TlsMonitor>(*a.http, *a.pipeline, a.metrics, SystemClock::Instance());
+  a.tls->SetOptions(a.config.tls);
+  a.tls->SetRegion(a.config.agent.region);
+  a.credentials = std::make_unique<auth::CredentialSet>(*a.http, *a.pipeline, a.metrics,
+                                                        SystemClock::Instance());
+  a.credentials->Configure(a.config.credentials, a.config.agent.region);
   a.scheduler = std::make_unique<Scheduler>(
       a.io, [&a](size_t i, TimePoint at, std::function<void()> fin) { a.StartRun(i, at, std::move(fin)); });
   InstallIcsMetrics(a.metrics, *a.pipeline, *a.scheduler,

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/admin/admin_server.h"
+#include "core/auth/credentials.h"
 #include "core/agent.h"
 #include "core/catalog.h"
 #include "core/config/agent_config.h"
@@ -25,6 +26,7 @@
 #include "core/scheduler.h"
 #include "core/signals/signal_store.h"
 #include "core/store.h"
+#include "core/tls/tls_monitor.h"
 
 namespace calprobe::core {
 
@@ -107,6 +109,8 @@ struct AgentState {
   std::unique_ptr<Store> store;
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<AdminServer> admin;
+  std::unique_ptr<tls::TlsMonitor> tls;               // certificate expiry of https targets
+  std::unique_ptr<auth::CredentialSet> credentials;  // `credentials:` at run time
   AgentConfig config;
   AgentOptions* options_ptr = nullptr;
   int shard_index = 0, shard_count = 1;

@@ -95,6 +95,7 @@ void AgentState::RegisterRoutes() {
                      {"interval_seconds", t->config.interval.count() / 1000.0},
                      {"timeout_seconds", t->config.timeout.count() / 1000.0},
                      {"labels", labels},
+                     {"tls", tls ? tls->TargetJson(t->config.name) : nlohmann::json()},
                      {"last", t->last.empty() ? nlohmann::json()
                                               : nlohmann::json::parse(t->last, nullptr, false)}});
     }

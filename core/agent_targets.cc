@@ -241,6 +241,11 @@ void AgentState::ApplyTargets() {
     m->runs.Remove(lv);
   }
   targets = std::move(next);
+  if (tls) {
+    std::set<std::string> keep;
+    for (const auto& t : targets) keep.insert(t->config.name);
+    tls->Retain(keep);
+  }
   std::map<std::string, int> limits = config.agent.concurrency;
   for (const auto& type : registry.Types()) {
     if (!limits.count(type)) limits[type] = registry.Find(type)->default_concurrency();

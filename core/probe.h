@@ -23,6 +23,9 @@
 namespace calprobe::core {
 
 class Store;
+namespace auth {
+class CredentialSet;
+}
 
 // What one run concluded. `reason` uses the shared vocabulary: transport
 // codes from TransportErrorCode() ("http.timeout", …), "assertion" for a
@@ -56,6 +59,9 @@ class ProbeContext {
   virtual TimePoint deadline() = 0;
   // Runs `fn` on the agent's thread after `delay` (for multi-step probes).
   virtual void After(Duration delay, std::function<void()> fn) = 0;
+  // The agent's configured credentials (`credentials:`; core/auth/credentials.h);
+  // null where there are none to use (validate-config, tests).
+  virtual auth::CredentialSet* credentials() { return nullptr; }
   // An event pre-filled with the target's labels and the current time.
   Event NewEvent(std::string name) {
     Event e;

@@ -166,6 +166,7 @@ void ReadAgent(const ConfigNode& a, AgentSettings* s) {
   s->target_files_refresh = a.Duration("target_files_refresh", s->target_files_refresh);
   s->export_top_k = static_cast<int>(a.Int("export_top_k", s->export_top_k, 1, 100000));
   s->max_signal_keys = a.Int("max_signal_keys", s->max_signal_keys, 1000, 100'000'000);
+  s->event_log = a.String("event_log", "");
   ConfigNode c = a["concurrency"];
   if (c.ExpectMap()) {
     for (const auto& k : c.Keys()) {
@@ -277,6 +278,8 @@ Result<AgentConfig> LoadAgentConfig(const std::string& path, const ProbeRegistry
   ReadAlerts(top["alerts"], base_dir, &cfg.alerts);
   TargetDefaults defaults = ReadDefaults(top["defaults"]);
   ReadTargets(top["targets"], registry, defaults, &cfg.targets);
+  cfg.credentials = auth::ReadCredentials(top["credentials"]);
+  cfg.tls = tls::ReadTlsOptions(top["tls"]);
   for (const auto& g : top.StringList("target_files")) {
     cfg.target_file_globs.push_back(fs::path(g).is_absolute() ? g : (fs::path(base_dir) / g).string());
   }

@@ -10,11 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "core/auth/credential_spec.h"
 #include "core/event.h"
 #include "core/log.h"
 #include "core/notify/receiver_config.h"
 #include "core/probe.h"
 #include "core/status.h"
+#include "core/tls/tls_monitor.h"
 
 namespace calprobe::core {
 
@@ -43,6 +45,7 @@ struct AgentSettings {
   std::map<std::string, int> concurrency;  // probe type -> limit
   int export_top_k = 500;                  // per label in exported series
   int64_t max_signal_keys = 200000;
+  std::string event_log;  // NDJSON file of accepted events; empty: none (core/event_log.h)
 };
 
 // A silence (maintenance window): notifications of alerts whose labels
@@ -77,6 +80,8 @@ struct AgentConfig {
   std::vector<std::string> catalog_files;
   std::vector<notify::ReceiverConfig> receivers;  // receivers: (docs/notifications.md)
   notify::NotifySettings notify;                  // notifications:
+  std::vector<auth::CredentialSpec> credentials;  // `credentials:` (docs/credentials.md)
+  tls::TlsOptions tls;                            // `tls:` certificate inspection
 };
 
 struct TargetDefaults {

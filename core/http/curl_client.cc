@@ -146,6 +146,7 @@ void CaptureCertificates(CURL* easy, HttpResponse* r) {
       else if (k == "Issuer") c.issuer = std::string(Trim(v));
       else if (k == "Expire date") c.not_after = ParseCertDate(v);
       else if (k == "Start date") c.not_before = ParseCertDate(v);
+      else if (k == "Cert") c.pem = std::string(v);
     }
     r->certificates.push_back(std::move(c));
   }

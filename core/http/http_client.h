@@ -61,6 +61,7 @@ struct CertificateInfo {
   std::string issuer;
   TimePoint not_after{};
   TimePoint not_before{};
+  std::string pem;  // the certificate as presented (PEM), for core/tls checks
 };
 
 struct HttpResponse {

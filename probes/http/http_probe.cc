@@ -3,6 +3,8 @@
 #include <optional>
 #include <regex>
 
+#include "core/auth/credentials.h"
+
 namespace calprobe::probes::http {
 namespace {
 
@@ -32,6 +34,7 @@ struct Options {
   std::string body_regex_text, body_not_regex_text;
   std::vector<JsonAssertion> json;
   std::vector<HeaderAssertion> headers;
+  std::string auth;  // name of a credential under `credentials:`; empty: none
 };
 
 std::optional<std::regex> CompileRegex(const ConfigNode& node, std::string* text) {
@@ -56,9 +59,41 @@ class HttpProbe final : public core::Probe {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline() -
                                                                       ctx.clock().Now());
     if (left < req.timeout) req.timeout = std::max(left, std::chrono::milliseconds(1));
-    ctx.http().Fetch(std::move(req), [this, done = std::move(done)](HttpResponse r) {
-      done(Judge(r));
-    });
+    if (o_.auth.empty()) {
+      ctx.http().Fetch(std::move(req), [this, done = std::move(done)](HttpResponse r) {
+        done(Judge(r));
+      });
+      return;
+    }
+    core::auth::CredentialSet* creds = ctx.credentials();
+    if (!creds) {
+      ProbeOutcome out;
+      out.reason = "credential.unavailable";
+      out.message = "no credentials are configured in this process";
+      done(std::move(out));
+      return;
+    }
+    creds->Authorize(o_.auth, &ctx.target(),
+                     [this, &ctx, req = std::move(req), done = std::move(done)](
+                         core::auth::AuthResult a) mutable {
+                       if (!a.ok) {
+                         ProbeOutcome out;
+                         out.reason = a.reason;
+                         out.message = a.message;
+                         out.details = {{"credential", o_.auth}};
+                         done(std::move(out));
+                         return;
+                       }
+                       for (auto& h : a.headers) req.headers.push_back(std::move(h));
+                       ctx.http().Fetch(std::move(req), [this, done = std::move(done)](HttpResponse r) {
+                         ProbeOutcome out = Judge(r);
+                         if (!out.success && (r.status == 401 || r.status == 403)) {
+                           out.reason = "credential.rejected";  // the server refused our credential
+                           out.message = "credential \"" + o_.auth + "\": " + out.message;
+                         }
+                         done(std::move(out));
+                       });
+                     });
   }
 
  private:
@@ -235,6 +270,7 @@ class Factory final : public core::ProbeFactory {
       tls.RejectUnknownKeys();
     }
     o.request.capture_certificates = o.request.url.rfind("https://", 0) == 0;
+    o.auth = n.String("auth", "");
     n.RejectUnknownKeys();
     if (n.errors()->size() != errors_before) return nullptr;
     return std::make_unique<HttpProbe>(std::move(o));

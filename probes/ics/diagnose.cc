@@ -5,6 +5,7 @@
 
 #include "core/event.h"
 #include "core/secrets.h"
+#include "probes/ics/credential_class.h"
 #include "probes/ics/http_codes.h"
 
 namespace calprobe::probes::ics {
@@ -166,6 +167,10 @@ void DiagnoseUrl(core::HttpClient& http, std::string url, const DiagnoseOptions&
     rep.first = Story(copy, r, false);
     if (auto f = FetchFinding(r)) {
       AddFinding(&rep, std::move(*f));
+      bool secret = LooksLikeSecretUrl(run->url);
+      if (run->o.worked_before && r.ok() && IsCredentialStatus(r.status, secret)) {
+        AddFinding(&rep, CredentialFinding(CredentialCode(r.status, secret), r.status, 1));
+      }
       auto keep = run;  // Finish() may release the last other reference
       keep->Finish();
       return;

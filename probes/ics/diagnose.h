@@ -33,6 +33,11 @@ struct DiagnoseOptions {
   std::string ca_file;
   int64_t now_unix = 0;  // for sync.stale_content; 0 = skip
   size_t max_components = 50000;
+  // The feed worked before (the subscription used to sync): a 401/403, or a
+  // 404/410 on a secret URL, is then reported as credential.expired /
+  // credential.revoked / credential.secret_url_revoked with wording for
+  // the calendar's owner (probes/ics/credential_class.h).
+  bool worked_before = false;
 };
 
 // One HTTP exchange as the report tells it.

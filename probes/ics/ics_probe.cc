@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/auth/credentials.h"
 #include "core/log.h"
 #include "probes/ics/options.h"
 #include "probes/ics/poll.h"
@@ -92,6 +93,7 @@ class IcsProbe final : public core::Probe {
     }
     double duration_ms = core::ToSeconds(now - start) * 1000;
     Emit(ctx, v, r, now, duration_ms);
+    RecordCredential(ctx, v);
 
     ProbeOutcome out;
     out.success = v.success;
@@ -133,6 +135,29 @@ class IcsProbe final : public core::Probe {
     return out;
   }
 
+  // The feed's secret (URL token or auth) as a credential named after the
+  // source: calprobe_credential_valid{credential=src_id,kind="ics_feed"} and
+  // calprobe.credential.* events, only once it has been classified.
+  void RecordCredential(core::ProbeContext& ctx, const PollVerdict& v) {
+    core::auth::CredentialSet* creds = ctx.credentials();
+    if (!creds) return;
+    using core::auth::Observation;
+    if (v.error_code.rfind("credential.", 0) == 0) {
+      Observation o;
+      o.state = v.error_code == "credential.expired" ? Observation::State::kExpired
+                                                      : Observation::State::kRevoked;
+      o.reason = v.error_code;
+      o.message = v.message;
+      creds->Record(o_.src_id, "ics_feed", o, &ctx.target());
+      credential_flagged_ = true;
+    } else if (v.success && credential_flagged_) {
+      Observation o;
+      o.state = Observation::State::kValid;
+      creds->Record(o_.src_id, "ics_feed", o, &ctx.target());
+      credential_flagged_ = false;
+    }
+  }
+
   void Emit(core::ProbeContext& ctx, const PollVerdict& v, const HttpResponse& r,
             core::TimePoint now, double duration_ms) {
     core::Event e;
@@ -165,6 +190,7 @@ class IcsProbe final : public core::Probe {
   SourceStore sources_;
   SourceState state_;
   bool loaded_ = false;
+  bool credential_flagged_ = false;  // a credential.* verdict was recorded
 };
 
 class Factory final : public core::ProbeFactory {

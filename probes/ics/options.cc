@@ -1,5 +1,6 @@
 #include "probes/ics/options.h"
 
+#include "probes/ics/credential_class.h"
 #include "probes/ics/http_codes.h"
 
 namespace calprobe::probes::ics {
@@ -48,6 +49,10 @@ bool ReadOptions(const ConfigNode& n, const core::TargetInfo& target, Options* o
       static_cast<int>(n.Int("mass_deletion_confirmations", 3, 1, 100));
   o->max_components = static_cast<size_t>(n.Int("max_components", 50000, 1, 10000000));
 
+  o->credential_failure_streak =
+      static_cast<int>(n.Int("credential_failure_streak", 3, 1, 1000));
+  o->secret_url = n.Has("secret_url") ? n.Bool("secret_url", false)
+                                      : LooksLikeSecretUrl(o->request.url);
   ConfigNode tiers = n["retry_tiers"];
   if (tiers.defined()) {
     if (!tiers.IsSequence() || tiers.size() == 0) {

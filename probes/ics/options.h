@@ -33,6 +33,10 @@ struct Options {
       std::chrono::minutes(1), std::chrono::minutes(5), std::chrono::minutes(15),
       std::chrono::minutes(30)};
   size_t max_components = 50000;
+  // Consecutive 401/403 (and 404/410 on a secret URL) after earlier
+  // successes before the source is classified credential.* (credential_class.h).
+  int credential_failure_streak = 3;
+  bool secret_url = false;  // the URL carries a secret (auto-detected unless set)
 };
 
 // Reads `n` (the `ics:` map). Records errors on `n` and returns false when

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "probes/ics/credential_class.h"
 #include "probes/ics/http_codes.h"
 
 namespace calprobe::probes::ics {
@@ -51,6 +52,7 @@ void Succeed(PollVerdict* v, SourceState* state, core::TimePoint now) {
   state->backoff_until_ms = 0;
   state->last_error.clear();
   state->last_success_ms = UnixMs(now);
+  state->credential_failures = 0;
 }
 
 }  // namespace
@@ -79,7 +81,21 @@ PollVerdict JudgePoll(const Options& o, const core::HttpResponse& r,
       retry_after = ParseRetryAfter(r.Header("retry-after"), now);
     }
     v.findings.push_back(*f);
-    Fail(&v, state, o, f->code, f->message, retry_after, now);
+    std::string code = f->code, message = f->message;
+    // A credential status after earlier successes, seen `streak` times in a
+    // row, is a credential problem; transient errors neither add nor reset.
+    if (r.ok() && IsCredentialStatus(r.status, o.secret_url)) {
+      ++state->credential_failures;
+      if (state->last_success_ms > 0 &&
+          state->credential_failures >= o.credential_failure_streak) {
+        calendar::Finding cf = CredentialFinding(CredentialCode(r.status, o.secret_url), r.status,
+                                                 state->credential_failures);
+        code = cf.code;
+        message = cf.message;
+        v.findings.push_back(std::move(cf));
+      }
+    }
+    Fail(&v, state, o, code, message, retry_after, now);
     return v;
   }
   if (r.status == 304) {

@@ -15,7 +15,8 @@ std::string EncodeState(const SourceState& s) {
                       {"event_count", s.event_count},
                       {"pending_hash", std::to_string(s.pending_hash)},
                       {"pending_count", s.pending_count},
-                      {"last_success_ms", s.last_success_ms}};
+                      {"last_success_ms", s.last_success_ms},
+                      {"credential_failures", s.credential_failures}};
   return j.dump();
 }
 
@@ -33,6 +34,7 @@ std::optional<SourceState> DecodeState(std::string_view text) {
     s.pending_hash = std::stoull(j.value("pending_hash", std::string("0")));
     s.pending_count = j.value("pending_count", 0);
     s.last_success_ms = j.value("last_success_ms", int64_t{0});
+    s.credential_failures = j.value("credential_failures", 0);
     return s;
   } catch (const std::exception&) {
     return std::nullopt;

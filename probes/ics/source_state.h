@@ -32,6 +32,7 @@ struct SourceState {
   uint64_t pending_hash = 0;     // mass-deletion candidate awaiting confirmation
   int pending_count = 0;
   int64_t last_success_ms = 0;
+  int credential_failures = 0;  // consecutive credential statuses (transient errors don't reset)
 
   bool operator==(const SourceState&) const = default;
 };
