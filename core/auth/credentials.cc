@@ -219,8 +219,8 @@ void CredentialSet::Authorize(const std::string& name, const TargetInfo* by,
   }
   if (!rt.fetching && now < rt.retry_at) {
     AuthResult r;
-    r.reason = "credential.unavailable";
-    r.message = "no valid token for \"" + name + "\"; the last token request failed";
+    r.reason = rt.last_reason;
+    r.message = "no valid token; the last token request failed: " + rt.last_message;
     done(std::move(r));
     return;
   }
@@ -327,7 +327,11 @@ void CredentialSet::FetchToken(Runtime& rt, const TargetInfo* by,
     } else {
       f.obs = ClassifyTokenError(r);
     }
-    if (!f.ok) rt.retry_at = now + std::chrono::seconds(5);
+    if (!f.ok) {
+      rt.retry_at = now + std::chrono::seconds(5);
+      rt.last_reason = f.obs.reason;
+      rt.last_message = f.obs.message;
+    }
     fetches_.Inc({name, f.ok ? "ok" : f.obs.reason});
     if (!f.ok) {
       Log(LogLevel::kWarn, "OAuth token request failed")

@@ -80,6 +80,7 @@ class CredentialSet {
     std::optional<TimePoint> token_expiry;
     TimePoint fetched_at{};
     TimePoint retry_at{};  // no background renewal before this after a failure
+    std::string last_reason, last_message;  // of the last failed token request
     bool fetching = false;
     std::vector<std::function<void(const FetchResult&)>> waiters;
   };
