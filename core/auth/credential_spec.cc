@@ -97,6 +97,12 @@ std::vector<CredentialSpec> ReadCredentials(const ConfigNode& list) {
     } else if (!type.empty()) {
       c["type"].Error("unknown credential type \"" + type +
                       "\" (known: bearer, api_key, basic, oauth2_client_credentials)");
+      // The type's own keys are not further problems.
+      for (const char* k : {"token", "key", "header", "username", "password", "token_url",
+                            "client_id", "client_secret", "scope", "audience", "client_auth",
+                            "refresh_before", "tls"}) {
+        (void)c[k];
+      }
     }
     if (c.Has("expires")) {
       std::string e = c.String("expires", "");
