@@ -88,7 +88,9 @@ targets:
                 self.assertTrue(all(c == classified for c in codes[first:]), codes)
         self.assertTrue(polls["down"] and all(c == "http.server_error" for c in polls["down"] if c))
         self.assertTrue(all(c == "http.auth_required" for c in polls["never"]), polls["never"])
-        self.assertIn("the credential it was shared with has expired", last("feed-auth")["message"])
+        # (between polls the probe may report ics.backoff; wait for a poll)
+        harness.wait_until(lambda: "the credential it was shared with has expired"
+                           in last("feed-auth")["message"], timeout=10, what="provider wording")
 
         m = agent.metrics()
         for sid, valid in (("auth", 0), ("forbid", 0), ("secret", 0)):
