@@ -275,7 +275,9 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
   a.rollups = std::make_unique<panels::Rollups>(
       SystemClock::Instance(),
       panels::RollupOptions{std::chrono::hours(26), 50, 100'000, a.config.agent.region});
-  (void)a.rollups->Load(*a.store);
+  if (Status s = a.rollups->Load(*a.store); !s.ok()) {
+    Log(LogLevel::kWarn, "panel history partly lost").Kv("error", s.message());
+  }
   a.pipeline->Subscribe([&a](const Event& e) { a.rollups->Record(e); });
   panels::InstallPanelMetrics(a.metrics, *a.pipeline, *a.rollups, a.config.agent.region,
                               static_cast<size_t>(a.config.agent.export_top_k));

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "core/pipeline.h"
@@ -368,12 +369,27 @@ std::set<std::string> Rollups::Values(int which) const {
 
 Status Rollups::Load(Store& store) {
   int64_t now_minute = MinuteOf(UnixMs(clock_.Now()));
-  for (const auto& [key, value] : LoadNs(store, kMinutesNs)) {
+  // Rows are ours, but a damaged or hand-edited store must not stop the
+  // agent: unreadable rows are skipped and counted.
+  size_t skipped = 0;
+  auto each = [&](std::string_view ns,
+                  const std::function<bool(const std::string&, const std::string&)>& fn) {
+    for (const auto& [key, value] : LoadNs(store, ns)) {
+      bool ok = false;
+      try {
+        ok = fn(key, value);
+      } catch (const std::exception&) {
+        ok = false;
+      }
+      if (!ok) ++skipped;
+    }
+  };
+  each(kMinutesNs, [&](const std::string& key, const std::string& value) {
     size_t bar = key.find('|');
-    auto k = nlohmann::json::parse(key.substr(bar == std::string::npos ? key.size() : bar + 1),
-                                   nullptr, false);
+    if (bar == std::string::npos) return false;
+    auto k = nlohmann::json::parse(key.substr(bar + 1), nullptr, false);
     auto v = nlohmann::json::parse(value, nullptr, false);
-    if (bar == std::string::npos || !k.is_array() || k.size() != 4 || !v.is_object()) continue;
+    if (!k.is_array() || k.size() != 4 || !v.is_object()) return false;
     int64_t minute = std::stoll(key.substr(0, bar));
     RollupKey rk{k[0].get<std::string>(), k[1].get<std::string>(), k[2].get<std::string>(),
                  k[3].get<std::string>()};
@@ -382,22 +398,29 @@ Status Rollups::Load(Store& store) {
     roles_limit_->Map(rk.role);
     regions_limit_->Map(rk.region);
     minutes_[minute][rk] = AggFromJson(v);
-  }
-  for (const auto& [key, value] : LoadNs(store, kProvidersNs)) {
+    return true;
+  });
+  each(kProvidersNs, [&](const std::string& key, const std::string& value) {
     auto k = nlohmann::json::parse(key, nullptr, false);
-    if (!k.is_array() || k.size() != 3) continue;
+    if (!k.is_array() || k.size() != 3) return false;
     providers_[{k[0].get<std::string>(), k[1].get<std::string>(), k[2].get<std::string>()}] =
-        std::atoll(value.c_str());
-  }
-  for (const auto& [key, value] : LoadNs(store, kSourcesNs)) {
+        std::stoll(value);
+    return true;
+  });
+  each(kSourcesNs, [&](const std::string& key, const std::string& value) {
     auto k = nlohmann::json::parse(key, nullptr, false);
     auto v = nlohmann::json::parse(value, nullptr, false);
-    if (!k.is_array() || k.size() != 5 || !v.is_array() || v.size() != 3) continue;
+    if (!k.is_array() || k.size() != 5 || !v.is_array() || v.size() != 3) return false;
     sources_[{k[0].get<std::string>(), k[1].get<std::string>(), k[2].get<std::string>(),
               k[3].get<std::string>(), k[4].get<std::string>()}] =
         SourceState{v[0].get<int64_t>(), v[1].get<bool>(), v[2].get<std::string>()};
-  }
+    return true;
+  });
   Prune(now_minute);
+  if (skipped > 0) {
+    return Status::Error(std::to_string(skipped) +
+                         " unreadable panel rollup rows in the store were skipped");
+  }
   return Status::Ok();
 }
 

@@ -164,6 +164,19 @@ TEST_F(RollupTest, PersistsMinutesAndEntities) {
   EXPECT_EQ(third.minute_count(), 0u);
 }
 
+TEST_F(RollupTest, SkipsDamagedRowsAndKeepsTheRest) {
+  auto store = Store::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  r_.Record(Ev("cal.booking.instant", kT0).With("accepted", true));
+  ASSERT_TRUE(r_.Flush(**store).ok());
+  ASSERT_TRUE((*store)->Put("panels.minutes", "000000000001|[1,2,3,4]", "{}").ok());
+  ASSERT_TRUE((*store)->Put("panels.providers", "[\"p\",\"r\",\"g\"]", "not a number").ok());
+  Rollups again(clock_, RollupOptions{hours(26), 3, 1000, "us-east"});
+  Status s = again.Load(**store);
+  EXPECT_EQ(s.message(), "2 unreadable panel rollup rows in the store were skipped");
+  EXPECT_EQ(again.Query(platform_, kT0, kT0 + minutes(1), 1).total.c[kInstant], 1);
+}
+
 TEST(PanelQueryTest, ParsesAndRejects) {
   TimePoint now = kT0;
   auto q = ParsePanelQueryMap({{"range", "6h"}, {"provider", "p1"}}, now, hours(26));
