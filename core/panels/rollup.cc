@@ -105,7 +105,7 @@ std::vector<std::pair<std::string, std::string>> LoadNs(Store& store, std::strin
 }  // namespace
 
 void LogHist::Add(double v, uint32_t n) {
-  if (std::isnan(v) || n == 0) return;
+  if (!std::isfinite(v) || n == 0) return;  // NaN and inf have no bucket
   int32_t idx = v <= 1e-9 ? kZeroBucket
                           : static_cast<int32_t>(std::ceil(std::log(v) / std::log(kGamma) - 1e-9));
   buckets_[idx] += n;
