@@ -22,6 +22,11 @@ trap cleanup EXIT INT TERM
 export SANDBOX_SYNTHETIC_FEED_TOKEN="${SANDBOX_SYNTHETIC_FEED_TOKEN:-demo-feed-token-0001}"
 # Simulated buyers and providers (sandbox/traffic.h) fill the dashboard's six panels within a minute.
 export SANDBOX_TRAFFIC_INTERVAL="${SANDBOX_TRAFFIC_INTERVAL:-1s}"
+# A local webhook sink stands in for PagerDuty, Slack and Alertmanager: it
+# prints every notification the agent delivers (config/demo.yaml receivers).
+"$bin" webhook-sink --listen 127.0.0.1:9099 &
+pids+=($!)
+
 CALPROBE_EVENTS_URL=http://127.0.0.1:9464/api/v1/events \
   "$bin" sandbox --config "$here/config/sandbox.yaml" --listen 127.0.0.1:8090 &
 pids+=($!)
@@ -50,7 +55,8 @@ cat <<MSG
     metrics     http://127.0.0.1:9464/metrics
     targets     http://127.0.0.1:9464/api/v1/targets
     alerts      http://127.0.0.1:9464/api/v1/alerts   (FeedTokenLeakage, HoldExpirySpike,
-                FeasibilityLatency and IcsPollErrors fire within two minutes: demo traffic)
+                FeasibilityLatency and IcsPollErrors fire within two minutes: demo traffic;
+                their PagerDuty/Slack/Alertmanager deliveries are printed below by the webhook sink)
     ingest      curl -H "Authorization: Bearer \$CALPROBE_INGEST_TOKEN" --data-binary @events.ndjson http://127.0.0.1:9464/api/v1/events
     sandbox     http://127.0.0.1:8090/api/providers   (faults: curl -XPOST 127.0.0.1:8090/admin/faults -d '{"fault":"slots_missing"}')
   Ctrl-C to stop.
