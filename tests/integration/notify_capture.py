@@ -9,6 +9,8 @@ the kind and the answer:
   /hook...   Alertmanager-webhook JSON -> 200
   /bad...    -> 400 (permanent failure)
   /limited.. -> 429 Retry-After: 1 for the first request, then like /pd
+  /slackslow.. Slack, recorded on arrival, answered after 2 s (a crash
+             while a request is in flight)
 
 It can be stopped and started again on the same port (receiver down, then
 up). Stdlib only; binds 127.0.0.1.
@@ -17,6 +19,7 @@ up). Stdlib only; binds 127.0.0.1.
 import json
 import re
 import threading
+import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -143,6 +146,9 @@ class CaptureServer:
                             outer.records.append({"kind": "limited-429", "path": path, "body": body})
                         return
                     kind = "pd"
+                slow = kind == "slackslow"
+                if slow:
+                    kind = "slack"
                 check = {"pd": validate_pagerduty, "slack": validate_slack, "am": validate_alertmanager,
                          "hook": validate_webhook}.get(kind)
                 if kind == "bad":
@@ -163,10 +169,15 @@ class CaptureServer:
                 with outer.lock:
                     outer.records.append({"kind": kind, "path": path, "body": body,
                                           "headers": dict(self.headers), "status": status})
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
+                if slow:
+                    time.sleep(2)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                except OSError:  # the agent went away (kill -9) before the answer
+                    pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True

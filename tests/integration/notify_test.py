@@ -224,7 +224,8 @@ receivers:
         # us-east fires while the receivers are up: delivered before the crash.
         self.cap.start()
         deadline = time.monotonic() + 30
-        while (keys["us-east"], "trigger") not in self.cap.pd_events():
+        while metric_value(agent.metrics(), "calprobe_notifications_total", receiver="pd",
+                           result="delivered") != 1:
             self.assertLess(time.monotonic(), deadline, "us-east trigger not delivered")
             self.post(agent, [hit("us-east")])
             time.sleep(0.3)
@@ -254,6 +255,33 @@ receivers:
             self.assertTrue(1 <= len(fired) <= 2, slack)
         self.assertEqual(pending(agent2), 0)
         self.assertIn("notifications pending from the previous run; sending", agent2.proc.output())
+
+    def test_kill9_with_a_request_in_flight_repeats_slack_once(self):
+        # Slack answers after 2 s; the agent is killed after Slack received
+        # the firing message but before it answered.
+        self.env["CALPROBE_TEST_SLACK_URL"] = self.cap.url("/slackslow/T000/B000/XXXXSECRET")
+        cfg = self.config(["pd", "slack"])
+        self.cap.start()
+        agent = self.agent(cfg)
+        key = "calprobe/NotifyRegional/region=us-east"
+        self.post(agent, [hit("us-east")])
+        harness.wait_until(lambda: self.cap.of("slack") and metric_value(
+            agent.metrics(), "calprobe_notifications_total", receiver="pd", result="delivered") == 1,
+                           timeout=20, what="Slack request in flight and PagerDuty trigger delivered")
+        self.assertEqual(len(self.cap.of("slack")), 1)  # still unanswered
+        agent.proc.kill9()
+        self.agent(cfg, name="agent2")
+        harness.wait_until(lambda: any("RESOLVED" in r["body"]["text"] for r in self.cap.of("slack")),
+                           timeout=30, what="Slack resolved after the restart")
+        time.sleep(2.5)
+        texts = [r["body"]["text"] for r in self.cap.of("slack")]
+        # Exactly one repeat of the message in flight at the crash, in order.
+        self.assertEqual([t.split(":")[1] for t in texts],
+                         ["red_circle", "red_circle", "large_green_circle"], texts)
+        self.assertEqual(texts[0], texts[1])
+        # PagerDuty, delivered before the crash, is not sent again.
+        self.assert_pd_sequences([key])
+        self.assertEqual(self.cap.errors, [])
 
     def test_webhook_sink_prints_deliveries(self):
         sink_port = harness.free_port()
