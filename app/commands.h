@@ -22,5 +22,6 @@ void AddVersionCommand(CLI::App& app, Action* action);
 void AddSandboxCommand(CLI::App& app, Action* action);
 void AddReplayCommand(CLI::App& app, Action* action);
 void AddWebhookSinkCommand(CLI::App& app, Action* action);
+void AddExportRulesCommand(CLI::App& app, Action* action);
 
 }  // namespace calprobe::app

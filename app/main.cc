@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   AddSandboxCommand(app, &action);
   AddReplayCommand(app, &action);
   AddWebhookSinkCommand(app, &action);
+  AddExportRulesCommand(app, &action);
 
   try {
     app.parse(argc, argv);

@@ -140,6 +140,14 @@ Status AgentState::InitAlerts() {
   auto engine = rules::RuleEngine::Create(std::move(*set), signals.get(), store.get());
   if (!engine.ok()) return engine.status();
   rules = std::move(engine.value());
+  // Prometheus' copy of the same rules (export-rules) reads these series;
+  // re-planned with every rule set, installed once (collectors stay).
+  if (!rule_exports) {
+    rule_exports = InstallRuleExports(metrics, *pipeline,
+                                      {static_cast<size_t>(config.agent.export_top_k), config.agent.region});
+  }
+  rule_exports->SetRegion(config.agent.region);
+  rule_exports->SetRules(rules->rules(), signals->clock().Now());
   if (!alerts_loaded) {
     alerts_loaded = true;
     for (const auto& ns : {kSilenceNs, kSuppressedNs}) {

@@ -22,6 +22,7 @@
 #include "core/panels/rollup.h"
 #include "core/pipeline.h"
 #include "core/probe.h"
+#include "core/rule_exports.h"
 #include "core/rules/engine.h"
 #include "core/scheduler.h"
 #include "core/signals/signal_store.h"
@@ -123,6 +124,8 @@ struct AgentState {
 
   // Alerts.
   std::unique_ptr<rules::RuleEngine> rules;
+  // The series Prometheus needs to evaluate the same rules (export-rules).
+  std::shared_ptr<RuleExports> rule_exports;
   std::vector<SilenceConfig> api_silences;  // POST /api/v1/silences, persisted
   std::set<std::string> suppressed;         // firing alerts a silence kept quiet, persisted
   bool alerts_loaded = false;
