@@ -30,7 +30,7 @@ inline constexpr char kPromEventsTotal[] = "calprobe_rule_events_total";
 inline constexpr char kPromLastSeen[] = "calprobe_rule_event_last_seen_timestamp_seconds";
 inline constexpr char kPromFieldLast[] = "calprobe_rule_event_field_last";
 inline constexpr char kPromFieldHistogram[] = "calprobe_rule_event_field";  // _bucket/_sum/_count
-inline constexpr char kPromOpenSince[] = "calprobe_rule_business_hours_open_since_timestamp_seconds";
+inline constexpr char kPromOpenSince[] = "calprobe_rule_business_open_since_timestamp_seconds";
 inline constexpr char kPromEngineStart[] = "calprobe_rule_engine_start_timestamp_seconds";
 
 enum class ExportFamily { kEventsTotal, kLastSeen, kFieldLast, kFieldHistogram };

@@ -57,9 +57,9 @@ TEST(RuleExports, SeriesPerRulePlan) {
   EXPECT_EQ(m.find("p1"), std::string::npos) << "provider is no group_by label of these rules\n" << m;
   EXPECT_TRUE(Has(m, R"(calprobe_rule_engine_start_timestamp_seconds{region="us-east"} 1805292000)")) << m;
   // 11:00 in New York on a Wednesday: DashboardSilence's hours opened at 09:00 EDT.
-  EXPECT_TRUE(Has(m, R"(calprobe_rule_business_hours_open_since_timestamp_seconds{alertname="DashboardSilence",region="us-east"} 1805288400)")) << m;
+  EXPECT_TRUE(Has(m, R"(calprobe_rule_business_open_since_timestamp_seconds{alertname="DashboardSilence",region="us-east"} 1805288400)")) << m;
   const std::string saturday = Render(x, "2027-03-20T15:00:00Z");
-  EXPECT_TRUE(Has(saturday, R"(calprobe_rule_business_hours_open_since_timestamp_seconds{alertname="DashboardSilence",region="us-east"} 0)")) << saturday;
+  EXPECT_TRUE(Has(saturday, R"(calprobe_rule_business_open_since_timestamp_seconds{alertname="DashboardSilence",region="us-east"} 0)")) << saturday;
 }
 
 TEST(RuleExports, HistogramHasTheThresholdAsABound) {

@@ -150,7 +150,7 @@ agent:
             f.write(metrics)
         p = subprocess.run([PROMTOOL, "check", "metrics"], input=metrics, capture_output=True,
                            text=True, timeout=60)
-        self.assertNotIn("error", (p.stdout + p.stderr).lower(), p.stdout + p.stderr)
+        self.assertEqual((p.returncode, p.stdout + p.stderr), (0, ""))
 
     def test_config_rules_files_replace_builtins_and_untranslatable_conditions_are_named(self):
         rules = os.path.join(self.tmp, "team-rules.yaml")

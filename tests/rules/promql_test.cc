@@ -98,8 +98,8 @@ TEST(PromQL, MaxAgeWithActiveBound) {
 
 TEST(PromQL, AbsenceInBusinessHours) {
   EXPECT_EQ(Expr(Builtin("DashboardSilence")),
-            R"((time() - max by (region) (calprobe_rule_event_last_seen_timestamp_seconds{event=~"cal\\.rule\\.updated|cal\\.feasible\\.generated",origin="platform"} or calprobe_rule_engine_start_timestamp_seconds or calprobe_rule_business_hours_open_since_timestamp_seconds{alertname="DashboardSilence"}) > 1800)
-and on(region) (calprobe_rule_business_hours_open_since_timestamp_seconds{alertname="DashboardSilence"} > 0))");
+            R"((time() - max by (region) (calprobe_rule_event_last_seen_timestamp_seconds{event=~"cal\\.rule\\.updated|cal\\.feasible\\.generated",origin="platform"} or calprobe_rule_engine_start_timestamp_seconds or calprobe_rule_business_open_since_timestamp_seconds{alertname="DashboardSilence"}) > 1800)
+and on(region) (calprobe_rule_business_open_since_timestamp_seconds{alertname="DashboardSilence"} > 0))");
 }
 
 TEST(PromQL, AbsencePerKeyCountsFromOpeningPerRegion) {
@@ -111,8 +111,8 @@ TEST(PromQL, AbsencePerKeyCountsFromOpeningPerRegion) {
     group_by: [provider]
     business_hours: {timezone: UTC, weekdays: [mon], start: "09:00", end: "17:00"}
 )")),
-            R"((time() - (max by (region, provider) (calprobe_rule_event_last_seen_timestamp_seconds{event="cal.rule.updated",origin="platform"}) >= on(region) group_left() max by (region) (calprobe_rule_business_hours_open_since_timestamp_seconds{alertname="Quiet"}) or on(region, provider) (0 * max by (region, provider) (calprobe_rule_event_last_seen_timestamp_seconds{event="cal.rule.updated",origin="platform"}) + on(region) group_left() max by (region) (calprobe_rule_business_hours_open_since_timestamp_seconds{alertname="Quiet"}))) > 600)
-and on(region) (calprobe_rule_business_hours_open_since_timestamp_seconds{alertname="Quiet"} > 0))");
+            R"((time() - (max by (region, provider) (calprobe_rule_event_last_seen_timestamp_seconds{event="cal.rule.updated",origin="platform"}) >= on(region) group_left() max by (region) (calprobe_rule_business_open_since_timestamp_seconds{alertname="Quiet"}) or on(region, provider) (0 * max by (region, provider) (calprobe_rule_event_last_seen_timestamp_seconds{event="cal.rule.updated",origin="platform"}) + on(region) group_left() max by (region) (calprobe_rule_business_open_since_timestamp_seconds{alertname="Quiet"}))) > 600)
+and on(region) (calprobe_rule_business_open_since_timestamp_seconds{alertname="Quiet"} > 0))");
 }
 
 TEST(PromQL, AbsencePerKeyWithoutBusinessHours) {
