@@ -152,6 +152,7 @@ std::vector<ExportNeed> ExportNeeds(const Rule& rule) {
         if (!c.threshold_field.empty()) need(ExportFamily::kFieldLast, s.events[0], c.threshold_field);
         break;
       case SignalKind::kAlways:
+      case SignalKind::kAnomaly:  // not translated (ConditionExpr says why)
         break;
     }
   }
@@ -229,6 +230,10 @@ Result<std::string> ConditionExpr(const Rule& rule, const Condition& c) {
     }
     case SignalKind::kAlways:
       return std::string("vector(1)");
+    case SignalKind::kAnomaly:
+      return Status::Error(
+          "anomaly: the seasonal baseline (median and MAD of past seasons) is kept by the agent "
+          "and has no PromQL translation; alert on it from the agent");
   }
   return Status::Error("signal kind " + std::to_string(static_cast<int>(s.kind)) +
                        " has no PromQL translation");

@@ -86,7 +86,10 @@ class ExportRulesTest(harness.TempDirTestCase):
     def test_builtin_rules_pass_promtool_check_and_unit_tests(self):
         out = os.path.join(self.tmp, "calprobe-rules.yml")
         p = self.export("--format", "prometheus", "--multi-region", "2", "-o", out)
-        self.assertIn("exported 12 of 12 alert rules", p.stderr)
+        self.assertIn("exported 12 of 13 alert rules", p.stderr)
+        self.assertIn("export-rules: SlotVolumeAnomaly not exported: any_of[0]: anomaly", p.stderr)
+        self.assertIn("export-rules: FeedTokenLeakage: left out (fires on the other conditions "
+                      "only): any_of[1]: anomaly", p.stderr)
         with open(out) as f:
             text = f.read()
         for name in ["FeasibilityLatency", "HoldExpirySpike", "IcsPollErrors", "SyncStaleness",
