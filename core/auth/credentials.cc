@@ -391,6 +391,8 @@ void CredentialSet::EmitEvent(const std::string& event, const std::string& crede
   e.labels.Set(Label::kOrigin, std::string(kOriginSynthetic));
   e.With("credential", credential).With("kind", std::string(kind));
   e.With("state", std::string(StateName(o.state)));
+  // Numeric view of the state for rules (config/probe-alerts.yaml).
+  e.With("valid", o.state != State::kExpired && o.state != State::kRevoked);
   if (!o.reason.empty()) e.With("reason", o.reason);
   if (!o.message.empty()) e.With("message", Secrets::Redact(o.message));
   if (o.expiry) {

@@ -322,9 +322,18 @@ Reading EvalCondition(const SignalStore& s, const Condition& c, const std::vecto
       break;
     }
     case SignalKind::kLast: {
-      auto t = s.LastSeen(events[0], key);
+      // The latest of the events (e.g. expiring / recovered of one state).
+      SeriesId latest_id = events[0];
+      std::optional<TimePoint> t;
+      for (SeriesId id : events) {
+        auto seen = s.LastSeen(id, key);
+        if (seen && (!t || *seen > *t)) {
+          t = seen;
+          latest_id = id;
+        }
+      }
       if (!t || now - *t > c.window) return r;  // no fresh reading
-      auto v = s.LastValue(events[0], key);
+      auto v = s.LastValue(latest_id, key);
       if (!v) return r;
       samples = 1;
       r.value = *v;

@@ -107,8 +107,7 @@ void ReadSignal(const ConfigNode& s, Condition* c) {
     default:
       ReadEvents(s, &sig.events);
   }
-  if ((sig.kind == SignalKind::kQuantile || sig.kind == SignalKind::kLast ||
-       sig.kind == SignalKind::kAnomaly) &&
+  if ((sig.kind == SignalKind::kQuantile || sig.kind == SignalKind::kAnomaly) &&
       sig.events.size() > 1) {
     s.Error("a " + kind + " signal reads exactly one event");
   }
@@ -146,6 +145,8 @@ void ReadCondition(const ConfigNode& n, Condition* c) {
   }
   if (!c->threshold_field.empty() && c->signal.kind != SignalKind::kLast) {
     n["threshold_field"].Error("threshold_field needs a signal of kind last");
+  } else if (!c->threshold_field.empty() && c->signal.events.size() > 1) {
+    n["threshold_field"].Error("threshold_field needs a last signal over exactly one event");
   }
   c->min_samples = static_cast<uint64_t>(n.Int("min_samples", 0, 0, 1'000'000'000));
 }

@@ -276,7 +276,13 @@ Status SignalStore::Record(const Event& event) {
 
     KeyState& key = slots_[slot];
     std::optional<double> value;
-    if (!spec.value_field.empty()) value = event.Number(spec.value_field);
+    if (!spec.value_field.empty()) {
+      value = event.Number(spec.value_field);
+      // Booleans read as 1/0, so "last success < 1" works on any bool field.
+      if (!value) {
+        if (auto b = event.Bool(spec.value_field)) value = *b ? 1.0 : 0.0;
+      }
+    }
     const AddOutcome outcome =
         value ? key.window.Add(now, event.time, *value) : key.window.Add(now, event.time);
     if (outcome != AddOutcome::kOk) {

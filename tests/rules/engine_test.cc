@@ -35,6 +35,35 @@ void Regen(RuleHarness& h, const std::string& p = "p1") {
   h.Record(Ev("cal.ics.feed.token.regenerated", h.Now(), Label::kProvider, p));
 }
 
+// `last` over several events reads the latest of them; bool fields read 1/0.
+TEST(RuleEngine, LastOverSeveralEventsFollowsTheLatestAndReadsBools) {
+  RuleHarness h("Cert", Parse(R"yaml(
+rules:
+  - name: Cert
+    signal: {kind: last, events: [calprobe.tls.cert.expiring, calprobe.tls.cert.recovered], field: chain_verified}
+    window: 35d
+    op: "<"
+    threshold: 1
+    group_by: [target]
+    origins: [synthetic]
+)yaml"));
+  auto cert = [&](const char* name, bool verified) {
+    Event e = Ev(name, h.Now(), Label::kTarget, "api", "synthetic");
+    e.With("chain_verified", verified).With("days_left", 5.0);
+    h.Record(e);
+    h.Eval();
+  };
+  cert("calprobe.tls.cert.expiring", false);
+  ASSERT_EQ(h.got().size(), 1u);
+  EXPECT_EQ(h.got()[0].to, AlertState::kFiring);
+  EXPECT_EQ(h.got()[0].value, 0);
+  h.RunTo(h.Now() + hours(24 * 10));  // no news for 10 days: still firing
+  ASSERT_EQ(h.got().size(), 1u);
+  cert("calprobe.tls.cert.recovered", true);  // renewed: the latest event wins
+  ASSERT_EQ(h.got().size(), 2u);
+  EXPECT_EQ(h.got()[1].to, AlertState::kResolved);
+}
+
 TEST(RuleEngine, ForAndKeepFiringFor) {
   RuleHarness h("Regens", Parse(kCountRule));
   Regen(h);
