@@ -292,7 +292,8 @@ json BuildPanels(const Rollups& rollups, const PanelQuery& q, TimePoint now) {
   {
     json values = {{"feed_generations", t.c[kFeedRequested]},
                    {"success_share", Num(Div(t.c[kFeedOk], t.c[kFeedRequested]))},
-                   {"token_regenerations", t.c[kTokenRegen]}};
+                   {"token_regenerations", t.c[kTokenRegen]},
+                   {"median_refresh_interval_seconds", Num(t.h[kFeedIntervalS].Quantile(0.5))}};
     AggFn failures = [](const MinuteAgg& a) {
       return std::optional<double>(a.c[kFeedRequested] - a.c[kFeedOk]);
     };

@@ -275,6 +275,14 @@ void Rollups::Record(const Event& e) {
   } else if (n == "cal.ics.feed.requested") {
     MinuteAgg& a = agg_at();
     a.c[kFeedRequested] += 1;
+    auto last = feed_last_ms_.find(key);
+    if (last == feed_last_ms_.end() && feed_last_ms_.size() < options_.max_entities) {
+      last = feed_last_ms_.emplace(key, ms).first;
+    } else if (last != feed_last_ms_.end()) {
+      if (ms > last->second)
+        a.h[kFeedIntervalS].Add(static_cast<double>(ms - last->second) / 1000.0);
+      last->second = std::max(last->second, ms);
+    }
     // A download without a status was served (the platform reports failures with one).
     auto status = e.Number("status");
     if (!status || (*status >= 200 && *status < 400)) a.c[kFeedOk] += 1;

@@ -73,7 +73,15 @@ enum Counter : uint8_t {
 };
 
 // Value distributions per minute and key.
-enum Hist : uint8_t { kFeasibleMs, kRebookMs, kDeltaEvents, kPollIntervalS, kHistCount };
+// Append only: the index is persisted.
+enum Hist : uint8_t {
+  kFeasibleMs,
+  kRebookMs,
+  kDeltaEvents,
+  kPollIntervalS,
+  kFeedIntervalS,  // between downloads of one provider's outbound feed (refresh cadence)
+  kHistCount
+};
 
 // A mergeable log-bucket histogram (about 4% relative error), sparse.
 class LogHist {
@@ -184,6 +192,7 @@ class Rollups {
   std::map<SourceKey, SourceState> sources_;
   std::set<SourceKey> dirty_sources_;
   std::unordered_map<std::string, LiveHold> holds_;
+  std::map<RollupKey, int64_t> feed_last_ms_;  // last outbound feed download per key
 };
 
 }  // namespace panels

@@ -79,6 +79,9 @@ targets: []
                                count("cal.booking.instant"))
         self.assertEqual(p["ics_feed_outbound"]["values"]["token_regenerations"],
                          count("cal.ics.feed.token.regenerated"))
+        # Feed downloads of one provider come every 9 s in panel_events (or a
+        # multiple when the other provider was drawn): the median is >= 9 s.
+        self.assertGreaterEqual(p["ics_feed_outbound"]["values"]["median_refresh_interval_seconds"], 8.5)
         self.assertEqual(p["availability_intake"]["values"]["providers_configured"], 2)
         for panel in d["panels"]:
             self.assertTrue(panel["has_data"], panel["id"])
