@@ -75,6 +75,10 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(DispatcherDeps deps,
   d->outbox_->SetObserver([self](const Delivery& dl, Outcome o, const std::string& reason) {
     self->OnOutcome(dl, o, reason);
   });
+  // A transition never races an Alertmanager refresh to the same destination.
+  d->outbox_->SetGate([self](const std::string& receiver, int dest) {
+    return !self->resend_in_flight_.count(receiver + '\x1f' + std::to_string(dest));
+  });
   if (Status s = d->Load(); !s.ok()) return s;
   if (MetricsRegistry* m = d->deps_.metrics) {
     d->total_ =
@@ -370,6 +374,7 @@ void Dispatcher::Resend(TimePoint now) {
                                 .Kv("receiver", name)
                                 .Kv("reason", v.reason);
                           }
+                          outbox_->Pump();  // transitions held back by the gate
                         });
     }
   }

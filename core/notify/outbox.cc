@@ -193,6 +193,7 @@ void Outbox::Pump() {
     auto it = queues_.find(q);
     if (it == queues_.end() || it->second.empty() || in_flight_.count(q)) continue;
     if (it->second.front().next_attempt > clock_.Now()) continue;
+    if (gate_ && !gate_(it->second.front().receiver, it->second.front().dest)) continue;
     Start(q);
   }
 }

@@ -90,6 +90,12 @@ class Outbox {
   void Pump();
 
   void SetObserver(Observer o) { observer_ = std::move(o); }
+  // A delivery starts only while gate(receiver, dest) is true (e.g. not while
+  // an Alertmanager refresh to that destination is in flight, so the two
+  // cannot arrive out of order). Call Pump() when the gate opens.
+  void SetGate(std::function<bool(const std::string& receiver, int dest)> gate) {
+    gate_ = std::move(gate);
+  }
   void SetOptions(const OutboxOptions& o);
 
   size_t Pending() const;
@@ -118,6 +124,7 @@ class Outbox {
   OutboxOptions options_;
   Builder build_;
   Observer observer_;
+  std::function<bool(const std::string&, int)> gate_;
   std::mt19937_64 rng_;
   std::map<std::string, std::deque<Delivery>> queues_;  // queue key -> pending, oldest first
   std::set<std::string> in_flight_;                     // queue keys

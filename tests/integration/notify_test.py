@@ -185,7 +185,11 @@ receivers:
 
     def test_receiver_down_then_up_every_notification_arrives(self):
         # The capture server is down: nothing listens on its port.
-        agent = self.agent(self.config(["pd", "slack", "hook"]))
+        am = f"""  - name: am
+    type: alertmanager
+    urls: [{self.cap.url("/am")}]
+"""
+        agent = self.agent(self.config(["pd", "slack", "hook"], am))
         regions = ["us-east", "eu-west", "ap-south"]
         self.post(agent, [hit(r) for r in regions])
         # Each alert fires and resolves while the receivers are down.
@@ -206,6 +210,14 @@ receivers:
         self.assert_pd_sequences(keys)
         self.assertEqual(len(self.cap.of("slack")), 6)
         self.assertEqual(len(self.cap.of("hook")), 6)
+        # Alertmanager: per alert (label set) firing then resolved, once each.
+        seen = {}
+        for rec in self.cap.of("am"):
+            for a in rec["body"]:
+                ends = datetime.fromisoformat(a["endsAt"].replace("Z", "+00:00"))
+                state = "resolved" if ends <= datetime.now(timezone.utc) else "firing"
+                seen.setdefault(a["labels"]["region"], []).append(state)
+        self.assertEqual(seen, {r: ["firing", "resolved"] for r in regions})
         self.assertEqual(self.alerts(agent)["dead_letters"], [])
         self.assertEqual(metric_value(agent.metrics(), "calprobe_notifications_outbox_pending",
                                       receiver="pd"), 0)

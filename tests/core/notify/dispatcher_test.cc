@@ -233,6 +233,25 @@ TEST_F(DispatcherTest, ResendWaitsWhileTransitionsArePendingForThatAlertmanager)
   EXPECT_EQ(d_->StatusJson()["pending_by_receiver"]["am"], 1);
 }
 
+TEST_F(DispatcherTest, ResolveWaitsForARefreshInFlightToTheSameAlertmanager) {
+  d_->OnTransitions({T("Global", {}, AlertState::kPending, AlertState::kFiring)}, rules_);
+  Sent();
+  http_.SetDeferred(true);
+  d_->Tick();  // refresh to :2 and :3 in flight
+  EXPECT_EQ(Sent().size(), 2u);
+  d_->OnTransitions({T("Global", {}, AlertState::kFiring, AlertState::kResolved)}, rules_);
+  // pd and slack go at once; the Alertmanagers' resolves wait for the refresh answers.
+  EXPECT_EQ(Sent(),
+            (std::vector<std::string>{"http://127.0.0.1:1/pd resolve calprobe/Global",
+                                      "http://127.0.0.1:1/slack :large_green_circle: RESOLVED:"}));
+  http_.Deliver();  // refresh to :2 answered
+  EXPECT_EQ(Sent(), (std::vector<std::string>{"http://127.0.0.1:2/api/v2/alerts 1 alert(s)"}));
+  http_.DeliverAll();
+  EXPECT_EQ(Sent(), (std::vector<std::string>{"http://127.0.0.1:3/api/v2/alerts 1 alert(s)"}));
+  http_.DeliverAll();
+  EXPECT_EQ(d_->outbox().Pending(), 0u);
+}
+
 TEST_F(DispatcherTest, SilencedAlertsAreNotifiedWhenTheSilenceEnds) {
   bool silenced = true;
   d_->SetSilenced([&](const Notification& n) { return silenced && n.rule == "Global"; });
