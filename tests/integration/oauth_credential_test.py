@@ -13,6 +13,7 @@ import base64
 import http.server
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -238,6 +239,21 @@ targets:
             for secret in [CLIENT_SECRET, partner_token] + tokens:
                 self.assertNotIn(secret, text, f"a secret leaked into {where}")
             self.assertNotIn(CLIENT_SECRET[3:15], text, f"part of the secret leaked into {where}")
+
+    def test_example_config_is_valid(self):
+        env = dict(os.environ, PLATFORM_CLIENT_SECRET="x" * 8, PARTNER_TOKEN="x" * 8,
+                   LEGACY_API_KEY="x" * 8, ADMIN_PASSWORD="x" * 8)
+        path = os.path.join(harness.SOURCE_DIR, "config", "examples", "credentials.yaml")
+        r = subprocess.run([harness.CALPROBE, "validate-config", path], env=env,
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # Without the secret in the environment it is an error naming the variable.
+        env.pop("ADMIN_PASSWORD")
+        r = subprocess.run([harness.CALPROBE, "validate-config", path], env=env,
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("credentials[3].password: environment variable ADMIN_PASSWORD is not set",
+                      r.stderr)
 
 
 if __name__ == "__main__":
