@@ -17,8 +17,9 @@ std::string SecretField(const ConfigNode& c, std::string_view key) {
   }
   if (n.IsScalar() && n.raw().Scalar().find("${") == std::string::npos) {
     n.Error("secrets come from the environment or a file: write ${MY_" +
-            std::string(key == "key" ? "API_KEY" : key == "client_secret" ? "CLIENT_SECRET"
-                                                                          : "TOKEN") +
+            std::string(key == "key"             ? "API_KEY"
+                        : key == "client_secret" ? "CLIENT_SECRET"
+                                                 : "TOKEN") +
             "} or ${file:/run/secrets/name}, not the value itself");
     return "";
   }
@@ -34,10 +35,14 @@ std::string SecretField(const ConfigNode& c, std::string_view key) {
 
 std::string_view KindName(CredentialKind k) {
   switch (k) {
-    case CredentialKind::kBearer: return "bearer";
-    case CredentialKind::kApiKey: return "api_key";
-    case CredentialKind::kBasic: return "basic";
-    case CredentialKind::kOAuth2: return "oauth2";
+    case CredentialKind::kBearer:
+      return "bearer";
+    case CredentialKind::kApiKey:
+      return "api_key";
+    case CredentialKind::kBasic:
+      return "basic";
+    case CredentialKind::kOAuth2:
+      return "oauth2";
   }
   return "bearer";
 }
@@ -87,7 +92,9 @@ std::vector<CredentialSpec> ReadCredentials(const ConfigNode& list) {
         c["client_auth"].Error("expected basic (client_secret_basic) or post (client_secret_post)");
       }
       s.client_secret_basic = method == "basic";
-      s.refresh_before = c.Duration("refresh_before", std::chrono::duration_cast<std::chrono::milliseconds>(s.refresh_before));
+      s.refresh_before =
+          c.Duration("refresh_before",
+                     std::chrono::duration_cast<std::chrono::milliseconds>(s.refresh_before));
       ConfigNode tls = c["tls"];
       if (tls.ExpectMap()) {
         s.verify_tls = !tls.Bool("insecure_skip_verify", false);
@@ -98,9 +105,9 @@ std::vector<CredentialSpec> ReadCredentials(const ConfigNode& list) {
       c["type"].Error("unknown credential type \"" + type +
                       "\" (known: bearer, api_key, basic, oauth2_client_credentials)");
       // The type's own keys are not further problems.
-      for (const char* k : {"token", "key", "header", "username", "password", "token_url",
-                            "client_id", "client_secret", "scope", "audience", "client_auth",
-                            "refresh_before", "tls"}) {
+      for (const char* k :
+           {"token", "key", "header", "username", "password", "token_url", "client_id",
+            "client_secret", "scope", "audience", "client_auth", "refresh_before", "tls"}) {
         (void)c[k];
       }
     }

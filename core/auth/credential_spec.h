@@ -30,7 +30,7 @@ struct CredentialSpec {
   std::string username, password;
   // oauth2 client credentials (RFC 6749 §4.4)
   std::string token_url, client_id, client_secret, scope;
-  std::string audience;  // optional extra form parameter some providers need
+  std::string audience;             // optional extra form parameter some providers need
   bool client_secret_basic = true;  // secret in Authorization: Basic (else in the form)
   Duration refresh_before = std::chrono::minutes(5);  // renew this long before exp
   std::string ca_file;

@@ -45,10 +45,14 @@ std::optional<TimePoint> TokenExpiry(const std::string& token) {
 
 std::string_view StateName(State s) {
   switch (s) {
-    case State::kValid: return "valid";
-    case State::kExpired: return "expired";
-    case State::kRevoked: return "revoked";
-    case State::kUnknown: return "unknown";
+    case State::kValid:
+      return "valid";
+    case State::kExpired:
+      return "expired";
+    case State::kRevoked:
+      return "revoked";
+    case State::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -159,12 +163,17 @@ AuthResult CredentialSet::StaticResult(const Runtime& rt) const {
   const CredentialSpec& s = rt.spec;
   AuthResult r;
   switch (s.kind) {
-    case CredentialKind::kBearer: r.headers.emplace_back("Authorization", "Bearer " + s.token); break;
-    case CredentialKind::kApiKey: r.headers.emplace_back(s.header, s.token); break;
+    case CredentialKind::kBearer:
+      r.headers.emplace_back("Authorization", "Bearer " + s.token);
+      break;
+    case CredentialKind::kApiKey:
+      r.headers.emplace_back(s.header, s.token);
+      break;
     case CredentialKind::kBasic:
       r.headers.emplace_back("Authorization", "Basic " + Base64(s.username + ":" + s.password));
       break;
-    case CredentialKind::kOAuth2: break;
+    case CredentialKind::kOAuth2:
+      break;
   }
   r.expiry = s.declared_expiry;
   if (!r.expiry && s.kind != CredentialKind::kBasic) r.expiry = TokenExpiry(s.token);
@@ -205,7 +214,8 @@ void CredentialSet::Authorize(const std::string& name, const TargetInfo* by,
   bool have = !rt.token.empty() && (!rt.token_expiry || now < *rt.token_expiry);
   bool renew = !have;
   if (have && rt.token_expiry) {
-    Duration ahead = std::min<Duration>(rt.spec.refresh_before, (*rt.token_expiry - rt.fetched_at) / 2);
+    Duration ahead =
+        std::min<Duration>(rt.spec.refresh_before, (*rt.token_expiry - rt.fetched_at) / 2);
     renew = now >= *rt.token_expiry - ahead;
   }
   if (have && (!renew || rt.fetching || now < rt.retry_at)) {
@@ -290,10 +300,10 @@ void CredentialSet::FetchToken(Runtime& rt, const TargetInfo* by,
   if (!s.audience.empty()) q.body += "&audience=" + FormEncode(s.audience);
   if (s.client_secret_basic) {
     q.headers.emplace_back("Authorization", "Basic " + Base64(FormEncode(s.client_id) + ":" +
-                                                             FormEncode(s.client_secret)));
+                                                              FormEncode(s.client_secret)));
   } else {
-    q.body += "&client_id=" + FormEncode(s.client_id) +
-              "&client_secret=" + FormEncode(s.client_secret);
+    q.body +=
+        "&client_id=" + FormEncode(s.client_id) + "&client_secret=" + FormEncode(s.client_secret);
   }
   std::optional<TargetInfo> who;
   if (by) who = *by;
@@ -321,8 +331,8 @@ void CredentialSet::FetchToken(Runtime& rt, const TargetInfo* by,
         f.obs.expiry = rt.token_expiry;
       } else {
         f.obs.reason = "credential.bad_token_response";
-        f.obs.message = "token endpoint answered HTTP " + std::to_string(r.status) +
-                        " without an access_token";
+        f.obs.message =
+            "token endpoint answered HTTP " + std::to_string(r.status) + " without an access_token";
       }
     } else {
       f.obs = ClassifyTokenError(r);
@@ -359,8 +369,7 @@ void CredentialSet::Record(const std::string& name, std::string_view kind, const
   if (o.state != before) {
     if (o.state == State::kExpired) EmitEvent("calprobe.credential.expired", name, kind, o, by);
     if (o.state == State::kRevoked) EmitEvent("calprobe.credential.revoked", name, kind, o, by);
-    if (o.state == State::kValid &&
-        (before == State::kExpired || before == State::kRevoked)) {
+    if (o.state == State::kValid && (before == State::kExpired || before == State::kRevoked)) {
       EmitEvent("calprobe.credential.restored", name, kind, o, by);
     }
   }

@@ -29,10 +29,10 @@ namespace calprobe::core::auth {
 // What a check or a use of a credential showed.
 struct Observation {
   enum class State { kUnknown, kValid, kExpired, kRevoked };
-  State state = State::kUnknown;     // kUnknown: the check could not tell (endpoint down)
-  std::optional<TimePoint> expiry;   // when known
-  std::string reason;                // credential.* code when not valid
-  std::string message;               // for people; redacted before it is stored or sent
+  State state = State::kUnknown;    // kUnknown: the check could not tell (endpoint down)
+  std::optional<TimePoint> expiry;  // when known
+  std::string reason;               // credential.* code when not valid
+  std::string message;              // for people; redacted before it is stored or sent
 };
 
 struct AuthResult {
@@ -79,7 +79,7 @@ class CredentialSet {
     std::string token;  // OAuth: cached access token
     std::optional<TimePoint> token_expiry;
     TimePoint fetched_at{};
-    TimePoint retry_at{};  // no background renewal before this after a failure
+    TimePoint retry_at{};                   // no background renewal before this after a failure
     std::string last_reason, last_message;  // of the last failed token request
     bool fetching = false;
     std::vector<std::function<void(const FetchResult&)>> waiters;

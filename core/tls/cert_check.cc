@@ -43,24 +43,29 @@ TimePoint ToTimePoint(const ASN1_TIME* t) {
 }
 
 bool IsIpLiteral(std::string_view host) {
-  return !host.empty() &&
-         (host.find(':') != std::string_view::npos ||
-          host.find_first_not_of("0123456789.") == std::string_view::npos);
+  return !host.empty() && (host.find(':') != std::string_view::npos ||
+                           host.find_first_not_of("0123456789.") == std::string_view::npos);
 }
 
 Verdict FromVerifyError(int err, int depth) {
   switch (err) {
-    case X509_V_ERR_CERT_HAS_EXPIRED: return Verdict::kExpired;
-    case X509_V_ERR_CERT_NOT_YET_VALID: return Verdict::kNotYetValid;
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: return Verdict::kSelfSigned;
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: return Verdict::kUntrustedRoot;
-    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: return Verdict::kIncompleteChain;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return Verdict::kExpired;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return Verdict::kNotYetValid;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+      return Verdict::kSelfSigned;
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+      return Verdict::kUntrustedRoot;
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      return Verdict::kIncompleteChain;
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
       // The leaf's own issuer missing means the server left out its
       // intermediate; an issuer missing higher up is a CA we do not trust.
       return depth == 0 ? Verdict::kIncompleteChain : Verdict::kUntrustedRoot;
-    default: return Verdict::kInvalid;
+    default:
+      return Verdict::kInvalid;
   }
 }
 
@@ -68,24 +73,36 @@ Verdict FromVerifyError(int err, int depth) {
 
 std::string_view VerdictCode(Verdict v) {
   switch (v) {
-    case Verdict::kOk: return "ok";
-    case Verdict::kExpired: return "expired";
-    case Verdict::kNotYetValid: return "not_yet_valid";
-    case Verdict::kSelfSigned: return "self_signed";
-    case Verdict::kIncompleteChain: return "incomplete_chain";
-    case Verdict::kUntrustedRoot: return "untrusted_root";
-    case Verdict::kHostnameMismatch: return "hostname_mismatch";
-    case Verdict::kInvalid: return "invalid";
+    case Verdict::kOk:
+      return "ok";
+    case Verdict::kExpired:
+      return "expired";
+    case Verdict::kNotYetValid:
+      return "not_yet_valid";
+    case Verdict::kSelfSigned:
+      return "self_signed";
+    case Verdict::kIncompleteChain:
+      return "incomplete_chain";
+    case Verdict::kUntrustedRoot:
+      return "untrusted_root";
+    case Verdict::kHostnameMismatch:
+      return "hostname_mismatch";
+    case Verdict::kInvalid:
+      return "invalid";
   }
   return "invalid";
 }
 
 std::string_view ExpiryLevelName(ExpiryLevel l) {
   switch (l) {
-    case ExpiryLevel::kOk: return "ok";
-    case ExpiryLevel::kWarn: return "warn";
-    case ExpiryLevel::kCritical: return "critical";
-    case ExpiryLevel::kExpired: return "expired";
+    case ExpiryLevel::kOk:
+      return "ok";
+    case ExpiryLevel::kWarn:
+      return "warn";
+    case ExpiryLevel::kCritical:
+      return "critical";
+    case ExpiryLevel::kExpired:
+      return "expired";
   }
   return "ok";
 }

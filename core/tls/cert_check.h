@@ -30,15 +30,15 @@ struct ChainCheck {
   bool has_chain = false;  // false: nothing could be parsed (see error)
   std::string error;
   size_t chain_length = 0;
-  TimePoint earliest_expiry{};     // min notAfter over the presented chain
-  std::string expiring_subject;    // subject of that certificate
+  TimePoint earliest_expiry{};   // min notAfter over the presented chain
+  std::string expiring_subject;  // subject of that certificate
   std::string leaf_subject;
-  std::string issuer;              // the leaf's issuer (RFC 2253)
+  std::string issuer;  // the leaf's issuer (RFC 2253)
   bool hostname_match = false;
-  bool chain_verified = false;     // verifies against the trust store at `now`
-  std::string verify_error;        // OpenSSL's reason when !chain_verified
+  bool chain_verified = false;  // verifies against the trust store at `now`
+  std::string verify_error;     // OpenSSL's reason when !chain_verified
   Verdict verdict = Verdict::kInvalid;
-  double days_left = 0;            // (earliest_expiry - now) in days; negative once expired
+  double days_left = 0;  // (earliest_expiry - now) in days; negative once expired
 };
 
 // Checks `pem_chain` (leaf first, as presented) for `host` (a DNS name or an

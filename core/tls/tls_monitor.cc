@@ -17,8 +17,8 @@ TlsOptions ReadTlsOptions(const ConfigNode& n) {
     n["inspect_interval"].Error("must be at least 500ms");
   }
   if (o.critical_before > o.warn_before) {
-    n["critical_before"].Error("must not exceed warn_before (" +
-                               FormatDuration(ms(o.warn_before)) + ")");
+    n["critical_before"].Error("must not exceed warn_before (" + FormatDuration(ms(o.warn_before)) +
+                               ")");
   }
   if (o.timeout <= std::chrono::milliseconds(0)) n["timeout"].Error("must be positive");
   n.RejectUnknownKeys();
@@ -49,8 +49,7 @@ bool HttpsOrigin(std::string_view url, std::string* host, int* port) {
   return true;
 }
 
-TlsMonitor::TlsMonitor(HttpClient& http, EventSink& events, MetricsRegistry& m,
-                       const Clock& clock)
+TlsMonitor::TlsMonitor(HttpClient& http, EventSink& events, MetricsRegistry& m, const Clock& clock)
     : http_(http),
       events_(events),
       clock_(clock),
@@ -136,8 +135,8 @@ void TlsMonitor::Publish(Origin& o) {
   const ChainCheck& c = *o.check;
   std::string key = o.host + ":" + std::to_string(o.port) + "|" + o.ca_file;
   std::string host = o.host + ":" + std::to_string(o.port);
-  ExpiryLevel level = LevelFor(c.earliest_expiry, clock_.Now(), options_.warn_before,
-                               options_.critical_before);
+  ExpiryLevel level =
+      LevelFor(c.earliest_expiry, clock_.Now(), options_.warn_before, options_.critical_before);
   for (const auto& [name, info] : o.targets) {
     LabelValues lv = {name, host, region_};
     expiry_.Set(lv, ToUnixSeconds(c.earliest_expiry));
@@ -171,9 +170,9 @@ void TlsMonitor::Emit(const TargetInfo& t, const Origin& o, const std::string& n
   e.time = clock_.Now();
   e.labels = t.labels;
   e.With("host", o.host + ":" + std::to_string(o.port))
-      .With("level", std::string(ExpiryLevelName(LevelFor(c.earliest_expiry, clock_.Now(),
-                                                          options_.warn_before,
-                                                          options_.critical_before))))
+      .With("level",
+            std::string(ExpiryLevelName(LevelFor(c.earliest_expiry, clock_.Now(),
+                                                 options_.warn_before, options_.critical_before))))
       .With("verdict", std::string(VerdictCode(c.verdict)))
       .With("days_left", c.days_left)
       .With("not_after", FormatRfc3339(c.earliest_expiry))
@@ -224,8 +223,8 @@ nlohmann::json TlsMonitor::TargetJson(const std::string& target) const {
       j["chain_verified"] = c.chain_verified;
       j["chain_length"] = c.chain_length;
       if (!c.verify_error.empty()) j["verify_error"] = c.verify_error;
-      j["level"] = ExpiryLevelName(LevelFor(c.earliest_expiry, clock_.Now(),
-                                            options_.warn_before, options_.critical_before));
+      j["level"] = ExpiryLevelName(LevelFor(c.earliest_expiry, clock_.Now(), options_.warn_before,
+                                            options_.critical_before));
       j["inspected"] = FormatRfc3339(o.last_inspection);
     } else {
       j["verdict"] = nullptr;

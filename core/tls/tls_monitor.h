@@ -11,11 +11,10 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <unordered_map>
-
-#include <nlohmann/json.hpp>
 
 #include "core/config/config_node.h"
 #include "core/event_sink.h"
@@ -80,7 +79,7 @@ class TlsMonitor {
   const Clock& clock_;
   TlsOptions options_;
   std::string region_;
-  std::unordered_map<std::string, Origin> origins_;  // key: host:port|ca_file
+  std::unordered_map<std::string, Origin> origins_;           // key: host:port|ca_file
   std::map<std::pair<std::string, std::string>, Seen> seen_;  // (target, key)
   MetricFamily& expiry_;
   MetricFamily& days_left_;

@@ -44,8 +44,8 @@ class CredentialProbe final : public core::Probe {
       q.max_body_bytes = 1024 * 1024;
       q.ca_file = o_.ca_file;
       q.verify_tls = o_.verify_tls;
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline() -
-                                                                        ctx.clock().Now());
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline() - ctx.clock().Now());
       q.timeout = std::max(left, std::chrono::milliseconds(1));
       ctx.http().Fetch(std::move(q), [this, &ctx, creds, r, done](core::HttpResponse resp) {
         Observation obs = FromCheck(ctx, r, resp);
@@ -122,8 +122,8 @@ class CredentialProbe final : public core::Probe {
       out.reason = "credential.expiring";
       out.message = "credential \"" + o_.name + "\" expires at " + core::FormatRfc3339(*r.expiry) +
                     ", within its warn_before lead time (" +
-                    core::FormatDuration(std::chrono::duration_cast<std::chrono::milliseconds>(
-                        spec->warn_before)) +
+                    core::FormatDuration(
+                        std::chrono::duration_cast<std::chrono::milliseconds>(spec->warn_before)) +
                     ")";
       return out;
     }
@@ -158,7 +158,8 @@ class Factory final : public core::ProbeFactory {
         if (auto v = status.AsInt(100, 599)) o.expect_status.push_back(static_cast<int>(*v));
       } else if (status.IsSequence()) {
         for (size_t i = 0; i < status.size(); ++i) {
-          if (auto v = status.At(i).AsInt(100, 599)) o.expect_status.push_back(static_cast<int>(*v));
+          if (auto v = status.At(i).AsInt(100, 599))
+            o.expect_status.push_back(static_cast<int>(*v));
         }
       } else {
         status.Error("expected a status code or a list of status codes");

@@ -13,8 +13,10 @@ bool RandomLooking(std::string_view seg) {
   if (seg.size() < 20) return false;
   size_t digits = 0, letters = 0;
   for (char c : seg) {
-    if (std::isdigit(static_cast<unsigned char>(c))) ++digits;
-    else if (std::isalpha(static_cast<unsigned char>(c))) ++letters;
+    if (std::isdigit(static_cast<unsigned char>(c)))
+      ++digits;
+    else if (std::isalpha(static_cast<unsigned char>(c)))
+      ++letters;
   }
   return digits >= 3 && letters >= 3;
 }
@@ -34,7 +36,8 @@ bool LooksLikeSecretUrl(std::string_view url) {
     std::string_view seg = path.substr(0, next);
     // "private-0123abcd…" style: judge the part after the last '-' too.
     size_t dash = seg.rfind('-');
-    if (RandomLooking(seg) || (dash != std::string_view::npos && RandomLooking(seg.substr(dash + 1)))) {
+    if (RandomLooking(seg) ||
+        (dash != std::string_view::npos && RandomLooking(seg.substr(dash + 1)))) {
       return true;
     }
     if (next == std::string_view::npos) break;
@@ -73,21 +76,24 @@ calendar::Finding CredentialFinding(std::string_view code, int status, int strea
   if (code == "credential.expired") {
     f.message = "the feed worked before and now answers " + http + " (" + seen +
                 "): the credential it was shared with has expired";
-    f.fix = "The calendar's owner must renew access: sign in to the calendar provider, "
-            "re-authorise the connection (or issue a new access token / password) and update "
-            "the subscription with it.";
+    f.fix =
+        "The calendar's owner must renew access: sign in to the calendar provider, "
+        "re-authorise the connection (or issue a new access token / password) and update "
+        "the subscription with it.";
   } else if (code == "credential.revoked") {
     f.message = "the feed worked before and now answers " + http + " (" + seen +
                 "): access was revoked or sharing was turned off";
-    f.fix = "The calendar's owner must turn sharing back on (or grant access again) in the "
-            "calendar provider's settings, then confirm the subscription works.";
+    f.fix =
+        "The calendar's owner must turn sharing back on (or grant access again) in the "
+        "calendar provider's settings, then confirm the subscription works.";
   } else {
     f.message = "the secret address worked before and now answers " + http + " (" + seen +
                 "): it was reset or revoked, usually with \"reset private URL\" or by "
                 "unpublishing the calendar";
-    f.fix = "The calendar's owner must copy the new secret address (iCal / ICS link) from the "
-            "provider's calendar settings and replace the old one in the subscription; the old "
-            "address will not work again.";
+    f.fix =
+        "The calendar's owner must copy the new secret address (iCal / ICS link) from the "
+        "provider's calendar settings and replace the old one in the subscription; the old "
+        "address will not work again.";
   }
   return f;
 }

@@ -145,7 +145,7 @@ class IcsProbe final : public core::Probe {
     if (v.error_code.rfind("credential.", 0) == 0) {
       Observation o;
       o.state = v.error_code == "credential.expired" ? Observation::State::kExpired
-                                                      : Observation::State::kRevoked;
+                                                     : Observation::State::kRevoked;
       o.reason = v.error_code;
       o.message = v.message;
       creds->Record(o_.src_id, "ics_feed", o, &ctx.target());

@@ -28,7 +28,8 @@ std::string B64Url(const std::string& s) {
 
 TEST(JwtTest, DecodesTimeClaimsWithoutCheckingTheSignature) {
   std::string token = B64Url(R"({"alg":"RS256"})") + "." +
-                      B64Url(R"({"sub":"x","exp":1800000000,"nbf":1799990000.5})") + ".bm90LWNoZWNrZWQ";
+                      B64Url(R"({"sub":"x","exp":1800000000,"nbf":1799990000.5})") +
+                      ".bm90LWNoZWNrZWQ";
   auto t = auth::DecodeJwtTimes(token);
   ASSERT_TRUE(t);
   EXPECT_EQ(ToUnixSeconds(*t->exp), 1800000000.0);

@@ -13,9 +13,11 @@ using testing::Status;
 
 TEST(IcsCredentialClassTest, SecretUrls) {
   EXPECT_TRUE(LooksLikeSecretUrl("https://cal.example/feed.ics?token=abc"));
-  EXPECT_TRUE(LooksLikeSecretUrl(
-      "https://calendar.google.com/calendar/ical/x%40gmail.com/private-0f3a9c2e51d84b6f0a1b/basic.ics"));
-  EXPECT_TRUE(LooksLikeSecretUrl("https://outlook.example/owa/calendar/9f8e7d6c5b4a39281706abcd/cal.ics"));
+  EXPECT_TRUE(
+      LooksLikeSecretUrl("https://calendar.google.com/calendar/ical/x%40gmail.com/"
+                         "private-0f3a9c2e51d84b6f0a1b/basic.ics"));
+  EXPECT_TRUE(
+      LooksLikeSecretUrl("https://outlook.example/owa/calendar/9f8e7d6c5b4a39281706abcd/cal.ics"));
   EXPECT_FALSE(LooksLikeSecretUrl("https://cal.example/holidays/2027/calendar.ics"));
   EXPECT_FALSE(LooksLikeSecretUrl("https://cal.example/feed.ics?lang=en"));
   EXPECT_FALSE(LooksLikeSecretUrl("https://cal.example/public-holidays-of-the-republic.ics"));
@@ -37,7 +39,8 @@ class IcsCredentialStreakTest : public ::testing::Test {
  protected:
   PollVerdict Poll(const core::HttpResponse& r) {
     now_ += std::chrono::minutes(1);
-    PollVerdict v = JudgePoll(o_, r, [this] { return stored_; }, now_, &state_);
+    PollVerdict v = JudgePoll(
+        o_, r, [this] { return stored_; }, now_, &state_);
     if (v.new_snapshot) stored_ = *v.new_snapshot;
     return v;
   }
