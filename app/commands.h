@@ -23,5 +23,6 @@ void AddSandboxCommand(CLI::App& app, Action* action);
 void AddReplayCommand(CLI::App& app, Action* action);
 void AddWebhookSinkCommand(CLI::App& app, Action* action);
 void AddExportRulesCommand(CLI::App& app, Action* action);
+void AddCheckCommand(CLI::App& app, Action* action);
 
 }  // namespace calprobe::app

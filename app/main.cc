@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   AddReplayCommand(app, &action);
   AddWebhookSinkCommand(app, &action);
   AddExportRulesCommand(app, &action);
+  AddCheckCommand(app, &action);
 
   try {
     app.parse(argc, argv);

@@ -20,6 +20,7 @@
 #include "core/rules/rule_config.h"
 #include "core/panels/panel_metrics.h"
 #include "probes/builtin.h"
+#include "probes/scenario/metrics.h"
 
 namespace calprobe::core {
 
@@ -296,6 +297,7 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
                     {static_cast<size_t>(a.config.agent.export_top_k),
                      static_cast<size_t>(a.config.agent.export_top_k),
                      static_cast<size_t>(a.config.agent.max_signal_keys)});
+  probes::scenario::InstallScenarioMetrics(a.metrics, *a.pipeline);
   a.admin = std::make_unique<AdminServer>(a.io, a.config.agent.ingest_max_body_bytes);
   a.RegisterRoutes();
   if (Status s = a.admin->Listen(a.config.agent.listen); !s.ok()) return s;
