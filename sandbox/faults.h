@@ -19,6 +19,8 @@
 //   feed_missing_holds       the feed omits holds even with include_holds
 //   feed_token_not_checked   any token (or none) opens the feed
 //   token_expired            the right feed token gets 401 "token expired"
+//   busy_source_ignored      busy time of connected ICS calendars does not
+//                            hide slots (calendar-connect scenario)
 //   ok                       clears every fault
 // Thread-safe.
 
@@ -46,6 +48,7 @@ inline constexpr std::string_view kFaultNames[] = {"latency",
                                                    "feed_missing_holds",
                                                    "feed_token_not_checked",
                                                    "token_expired",
+                                                   "busy_source_ignored",
                                                    "ok"};
 
 // Returns true iff `name` is one of kFaultNames.

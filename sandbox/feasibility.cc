@@ -64,7 +64,7 @@ FeasibilityAnswer SandboxService::ComputeLocked(const ProviderState& p, const Fe
   const oracle::Zone* zone = oracle::FindZone(truth.timezone);
   // Busy time of every external source (each its own calendar) blocks like a booking.
   for (const auto& s : p.sources) {
-    if (!s.have_data) continue;
+    if (!s.have_data || deps_.faults.Active("busy_source_ignored", pid)) continue;
     auto spans = s.calendar.Expand(q.from, q.to, zone);
     truth.bookings.insert(truth.bookings.end(), spans.begin(), spans.end());
   }

@@ -16,15 +16,22 @@ using core::ConfigNode;
 struct Scope {
   std::set<std::string, std::less<>> names;
   bool Has(std::string_view n) const { return IsBuiltinVariable(n) || names.count(n) > 0; }
+  // The closest declared name, if it is a plausible typo of `n`.
   std::string Suggest(std::string_view n) const {
     std::string best;
     size_t best_d = 3;
     for (const auto& k : names) {
-      // Cheap distance: common prefix/suffix is enough for typos like hold_idd.
-      size_t d = 0, i = 0;
-      while (i < k.size() && i < n.size() && k[i] == n[i]) ++i;
-      d = std::max(k.size(), n.size()) - i;
-      if (d < best_d) {
+      std::vector<size_t> prev(k.size() + 1), cur(k.size() + 1);
+      for (size_t j = 0; j <= k.size(); ++j) prev[j] = j;
+      for (size_t i = 1; i <= n.size(); ++i) {
+        cur[0] = i;
+        for (size_t j = 1; j <= k.size(); ++j) {
+          cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (n[i - 1] != k[j - 1])});
+        }
+        std::swap(prev, cur);
+      }
+      size_t d = prev[k.size()];
+      if (d < best_d && d * 3 <= n.size()) {
         best_d = d;
         best = k;
       }
@@ -45,6 +52,9 @@ class Parser {
     }
     size_t before = root.errors()->size();
     Scenario s;
+    for (const char* k : {"description", "vars", "secrets", "lock", "cleanup_timeout", "cleanup"}) {
+      (void)root[k];
+    }
     s.file = root.file();
     s.name = root.RequiredString("scenario");
     s.description = root.String("description", "");
@@ -222,6 +232,7 @@ class Parser {
 
   void ReadExpect(const ConfigNode& n, Step* step) {
     if (!n.ExpectMap()) return;
+    for (const char* k : {"status", "latency", "body_matches", "headers", "json"}) (void)n[k];
     Expect& e = step->expect;
     ConfigNode status = n["status"];
     if (status.IsSequence()) {
@@ -380,6 +391,12 @@ class Parser {
   Step ReadStep(const ConfigNode& n) {
     Step step;
     step.line = n.raw().Mark().line + 1;
+    // Every key a step may have is "known", so a typo gets a did-you-mean.
+    for (const char* k : {"name", "when", "request", "wait", "wait_until", "feasibility_check",
+                          "ics_fetch", "ics_contains", "ics_lacks", "capture", "expect",
+                          "poll_until", "emit", "measure"}) {
+      (void)n[k];
+    }
     step.name = n.RequiredString("name");
     pending_captures_.clear();
     static const std::pair<const char*, StepKind> kKinds[] = {

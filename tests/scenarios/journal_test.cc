@@ -1,0 +1,78 @@
+// The cleanup journal: entries survive in the store, replay sends each
+// request once and forgets entries that are done (2xx/404/410), keeps failed
+// ones for the next start and gives up after five attempts.
+
+#include <gtest/gtest.h>
+
+#include "core/store.h"
+#include "probes/scenario/journal.h"
+#include "tests/fakes/fake_http_client.h"
+
+namespace calprobe::probes::scenario {
+namespace {
+
+using testing::FakeHttpClient;
+
+PendingRequest Delete(const std::string& url) {
+  PendingRequest p;
+  p.step = "release";
+  p.request.method = "DELETE";
+  p.request.url = url;
+  p.request.headers = {{"Authorization", "Bearer api-token-1"}};
+  return p;
+}
+
+TEST(CleanupJournal, RecordReplaceRemove) {
+  auto store = core::Store::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  CleanupJournal j(store->get());
+  ASSERT_TRUE(j.Record("a", "hold-to-confirm", {Delete("http://x/holds/h1")}).ok());
+  ASSERT_TRUE(j.Record("b", "hold-expiry", {Delete("http://x/holds/h2")}).ok());
+  ASSERT_TRUE(j.Record("a", "hold-to-confirm", {Delete("http://x/holds/h1"), Delete("http://x/bookings/b1")}).ok());
+  auto p = j.Pending();
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->size(), 2u);
+  EXPECT_EQ((*p)["a"]["requests"].size(), 2u);
+  EXPECT_EQ((*p)["a"]["requests"][1]["url"], "http://x/bookings/b1");
+  ASSERT_TRUE(j.Remove("a").ok());
+  ASSERT_TRUE(j.Record("b", "hold-expiry", {}).ok());  // nothing left to clean: removed
+  EXPECT_TRUE(j.Pending()->empty());
+  EXPECT_TRUE(store->get()->Get(kJournalNamespace, "pending")->has_value() == false);
+}
+
+TEST(CleanupJournal, ReplaySendsEachRequestAndForgetsDoneEntries) {
+  auto store = core::Store::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  CleanupJournal j(store->get());
+  ASSERT_TRUE(j.Record("gone", "s", {Delete("http://x/holds/h1")}).ok());
+  ASSERT_TRUE(j.Record("failing", "s", {Delete("http://x/holds/h2")}).ok());
+  FakeHttpClient http;
+  http.SetHandler([](const core::HttpRequest& r) {
+    core::HttpResponse resp;
+    resp.status = r.url.ends_with("h1") ? 404 : 503;  // 404: already gone, counts as done
+    return resp;
+  });
+  int sent = -1;
+  ReplayJournal(store->get(), http, [&](int n) { sent = n; });
+  EXPECT_EQ(sent, 2);
+  ASSERT_EQ(http.requests().size(), 2u);
+  EXPECT_EQ(http.requests()[0].method, "DELETE");
+  EXPECT_EQ(http.requests()[0].headers[0].second, "Bearer api-token-1");
+  auto p = j.Pending();
+  EXPECT_FALSE(p->contains("gone"));
+  ASSERT_TRUE(p->contains("failing"));
+  EXPECT_EQ((*p)["failing"]["attempts"], 1);
+  for (int i = 0; i < 4; ++i) ReplayJournal(store->get(), http, [](int) {});
+  EXPECT_TRUE(j.Pending()->empty());  // gave up after 5 attempts
+  EXPECT_EQ(http.requests().size(), 6u);
+}
+
+TEST(CleanupJournal, FirstReplayOncePerStore) {
+  int a = 0, b = 0;
+  EXPECT_TRUE(FirstReplayFor(reinterpret_cast<core::Store*>(&a)));
+  EXPECT_FALSE(FirstReplayFor(reinterpret_cast<core::Store*>(&a)));
+  EXPECT_TRUE(FirstReplayFor(reinterpret_cast<core::Store*>(&b)));
+}
+
+}  // namespace
+}  // namespace calprobe::probes::scenario
