@@ -21,6 +21,7 @@
 #include "core/panels/panel_metrics.h"
 #include "probes/builtin.h"
 #include "probes/scenario/metrics.h"
+#include "probes/scenario/scenario_probe.h"
 
 namespace calprobe::core {
 
@@ -302,6 +303,8 @@ Result<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options) {
   a.RegisterRoutes();
   if (Status s = a.admin->Listen(a.config.agent.listen); !s.ok()) return s;
   if (Status s = a.InitNotify(); !s.ok()) return s;
+  // Holds a killed predecessor's journeys left behind go before any journey runs.
+  probes::scenario::ReplayCleanupJournal(a.store.get(), *a.http);
   a.LoadPersistedResults();
   a.RefreshTargetFiles();
   a.ApplyTargets();

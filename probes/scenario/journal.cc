@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <mutex>
+#include <map>
 #include <set>
 
 #include "core/event.h"
@@ -78,11 +79,35 @@ core::Status CleanupJournal::Record(const std::string& key, const std::string& s
 
 core::Status CleanupJournal::Remove(const std::string& key) { return Record(key, "", {}); }
 
-bool FirstReplayFor(const core::Store* store) {
-  static std::mutex mu;
-  static std::set<const core::Store*> done;
-  std::lock_guard lock(mu);
-  return done.insert(store).second;
+void AfterJournalReplay(core::Store* store, core::HttpClient& http, std::function<void()> then) {
+  struct Replay {
+    bool done = false;
+    std::vector<std::function<void()>> waiting;
+  };
+  static std::mutex mu;  // guards the map; each store's replay lives on its caller's thread
+  static std::map<const core::Store*, std::shared_ptr<Replay>> replays;
+  std::shared_ptr<Replay> r;
+  bool start = false;
+  {
+    std::lock_guard lock(mu);
+    auto& slot = replays[store];
+    if (!slot) {
+      slot = std::make_shared<Replay>();
+      start = true;
+    }
+    r = slot;
+  }
+  if (r->done) {
+    then();
+    return;
+  }
+  r->waiting.push_back(std::move(then));
+  if (!start) return;
+  ReplayJournal(store, http, [r](int) {
+    r->done = true;
+    auto waiting = std::move(r->waiting);
+    for (auto& fn : waiting) fn();
+  });
 }
 
 void ReplayJournal(core::Store* store, core::HttpClient& http, std::function<void(int)> done) {

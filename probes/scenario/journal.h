@@ -50,8 +50,11 @@ class CleanupJournal {
 // `done(requests_sent)` on the client's thread.
 void ReplayJournal(core::Store* store, core::HttpClient& http, std::function<void(int)> done);
 
-// Returns true iff ReplayJournal has not yet run for `store` in this process,
-// and marks it as run.
-bool FirstReplayFor(const core::Store* store);
+// Runs `then` once the journal of `store` has been replayed in this
+// process, starting the replay if nobody has yet. The agent calls it at
+// start (so a killed predecessor's holds go at once); every journey waits
+// for it, so a replay never races a journey's own journal entry. Calls for
+// one store must come from one thread (the agent's or `check`'s).
+void AfterJournalReplay(core::Store* store, core::HttpClient& http, std::function<void()> then);
 
 }  // namespace calprobe::probes::scenario

@@ -45,14 +45,10 @@ class ScenarioProbe final : public core::Probe {
 
   void Run(core::ProbeContext& ctx, std::function<void(core::ProbeOutcome)> done) override {
     core::Store* store = ctx.store();
-    if (store && FirstReplayFor(store)) {
-      auto s = s_;
-      ReplayJournal(store, ctx.http(), [s, &ctx, done = std::move(done)](int) mutable {
-        Journey(s, ctx, std::move(done));
-      });
-      return;
-    }
-    Journey(s_, ctx, std::move(done));
+    if (!store) return Journey(s_, ctx, std::move(done));
+    AfterJournalReplay(store, ctx.http(), [s = s_, &ctx, done = std::move(done)]() mutable {
+      Journey(s, ctx, std::move(done));
+    });
   }
 
   const Scenario& scenario() const { return *s_; }
@@ -169,6 +165,10 @@ std::unique_ptr<core::ProbeFactory> NewFactory() { return std::make_unique<Facto
 void SetGlobalVarOverrides(Vars vars) {
   std::lock_guard lock(g_mu);
   GlobalOverrides() = std::move(vars);
+}
+
+void ReplayCleanupJournal(core::Store* store, core::HttpClient& http) {
+  if (store) AfterJournalReplay(store, http, [] {});
 }
 
 std::vector<std::string> ShippedScenarioNames() {

@@ -7,7 +7,8 @@
 // The outcome fails with the first failed step's reason ("assertion",
 // "scenario.timeout", a transport code, "cleanup") and names the step;
 // details hold every step's report. Before the first journey of a process,
-// cleanups journaled by a killed predecessor are replayed.
+// cleanups journaled by a killed predecessor are replayed (the agent starts
+// that replay at start-up with ReplayCleanupJournal).
 
 #include <map>
 #include <memory>
@@ -25,6 +26,10 @@ std::unique_ptr<core::ProbeFactory> NewFactory();
 // scenario declares the variable (`calprobe check --set k=v`). Call before
 // loading the config.
 void SetGlobalVarOverrides(Vars vars);
+
+// Starts replaying the cleanup journal of a killed predecessor (journal.h);
+// journeys wait for it. Call once the store and HTTP client exist.
+void ReplayCleanupJournal(core::Store* store, core::HttpClient& http);
 
 // Names of the scenarios shipped in the binary (scenarios/*.yaml).
 std::vector<std::string> ShippedScenarioNames();

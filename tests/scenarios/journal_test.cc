@@ -67,11 +67,24 @@ TEST(CleanupJournal, ReplaySendsEachRequestAndForgetsDoneEntries) {
   EXPECT_EQ(http.requests().size(), 6u);
 }
 
-TEST(CleanupJournal, FirstReplayOncePerStore) {
-  int a = 0, b = 0;
-  EXPECT_TRUE(FirstReplayFor(reinterpret_cast<core::Store*>(&a)));
-  EXPECT_FALSE(FirstReplayFor(reinterpret_cast<core::Store*>(&a)));
-  EXPECT_TRUE(FirstReplayFor(reinterpret_cast<core::Store*>(&b)));
+TEST(CleanupJournal, JourneysWaitForTheReplayWhichRunsOncePerStore) {
+  auto store = core::Store::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE(CleanupJournal(store->get()).Record("t", "s", {Delete("http://x/holds/h1")}).ok());
+  FakeHttpClient http;
+  http.SetDeferred(true);
+  http.SetHandler([](const core::HttpRequest&) { return FakeHttpClient::Ok("{}"); });
+  std::vector<std::string> order;
+  AfterJournalReplay(store->get(), http, [&] { order.push_back("first"); });
+  AfterJournalReplay(store->get(), http, [&] { order.push_back("second"); });
+  EXPECT_TRUE(order.empty());  // the replay's DELETE is still in flight
+  EXPECT_EQ(http.requests().size(), 1u);
+  http.DeliverAll();
+  EXPECT_EQ(order, (std::vector<std::string>{"first", "second"}));
+  AfterJournalReplay(store->get(), http, [&] { order.push_back("third"); });
+  EXPECT_EQ(order.size(), 3u);
+  EXPECT_EQ(http.requests().size(), 1u);  // replayed once
+  EXPECT_TRUE(CleanupJournal(store->get()).Pending()->empty());
 }
 
 }  // namespace
