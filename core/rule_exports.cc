@@ -15,9 +15,9 @@ using rules::ExportFamily;
 
 namespace {
 
-constexpr size_t kFamilies = 4;
-constexpr std::array<const char*, kFamilies> kFamilyNames = {"events_total", "last_seen",
-                                                             "field_last", "field_histogram"};
+constexpr size_t kFamilies = 5;
+constexpr std::array<const char*, kFamilies> kFamilyNames = {
+    "events_total", "last_seen", "field_last", "field_histogram", "field_total"};
 
 // Generic histogram bounds (1-2.5-5 per decade, 0.001 .. 1e6) so any field
 // gets a usable quantile; every quantile rule's threshold is added as a
@@ -131,7 +131,8 @@ void RuleExports::OnEvent(const Event& e) {
       continue;
     }
     std::optional<double> value;
-    if (key->family == ExportFamily::kFieldLast || key->family == ExportFamily::kFieldHistogram) {
+    if (key->family == ExportFamily::kFieldLast || key->family == ExportFamily::kFieldHistogram ||
+        key->family == ExportFamily::kFieldTotal) {
       value = e.Number(key->field);
       if (!value) continue;  // the event did not carry the field
     }
@@ -168,6 +169,9 @@ void RuleExports::OnEvent(const Event& e) {
           ser.value = *value;
         }
         break;
+      case ExportFamily::kFieldTotal:
+        ser.value += *value;
+        break;
       case ExportFamily::kFieldHistogram: {
         auto b = std::lower_bound(x->plan.bounds.begin(), x->plan.bounds.end(), *value);
         if (b != x->plan.bounds.end()) ++ser.buckets[static_cast<size_t>(b - x->plan.bounds.begin())];
@@ -197,6 +201,8 @@ void RuleExports::Render(MetricsWriter* w, TimePoint now) const {
        "The field of the latest event (by event time) read by a `last` alert rule."},
       {ExportFamily::kFieldHistogram, rules::kPromFieldHistogram, "histogram",
        "Values of a field read by a `quantile` alert rule (bounds include each threshold)."},
+      {ExportFamily::kFieldTotal, rules::kPromFieldTotal, "counter",
+       "Running sum of a field read by an `anomaly` alert rule (volume = increase())."},
   };
   std::vector<std::string_view> names, values;
   for (const auto& f : families) {

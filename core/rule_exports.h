@@ -8,6 +8,7 @@
 //   calprobe_rule_event_last_seen_timestamp_seconds{event,…} max_age/absence/last
 //   calprobe_rule_event_field_last{event,field,…}            last (and threshold_field)
 //   calprobe_rule_event_field_bucket/_sum/_count{event,field,…,le}   quantile
+//   calprobe_rule_event_field_total{event,field,…}          anomaly over a field's sum
 //   calprobe_rule_business_open_since_timestamp_seconds{alertname,region}
 //   calprobe_rule_engine_start_timestamp_seconds{region}
 //

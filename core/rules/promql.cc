@@ -98,6 +98,48 @@ std::string AbsenceBase(const Ctx& x) {
          lastmax + " + on(region) group_left() " + opened + "))";
 }
 
+// The engine's robust z-score: (current - median) / max(1.4826 MAD, sqrt(median), 1)
+// of the window's volume against the same window 1..seasons seasons back
+// (`offset`); samples = past seasons with data. The pieces are recording
+// rules (calprobe:<rule>_<i>:volume|past|median|spread|seasons), evaluated
+// in order just before the alert in the same group.
+Result<std::string> AnomalyExpr(const Ctx& x, std::vector<PromRecord>* records) {
+  const Signal& s = x.c.signal;
+  if (s.events.size() != 1) return Status::Error("anomaly over several events");
+  if (records == nullptr) return Status::Error("anomaly needs recording rules");
+  const std::string sel =
+      s.field.empty() ? Selector(kPromEventsTotal, s.events, "", x.rule.origins)
+                      : Selector(kPromFieldTotal, s.events, s.field, x.rule.origins);
+  auto volume = [&](const std::string& offset) {
+    return "sum by (" + x.by + ") (increase(" + sel + "[" + x.window + "]" + offset + "))";
+  };
+  std::string name;
+  for (char ch : x.rule.name) name += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+  const size_t index = static_cast<size_t>(&x.c - x.rule.any_of.data());
+  const std::string base = "calprobe:" + name + "_" + std::to_string(index) + ":";
+  std::string past;  // one series per (group, season), told apart by calprobe_season
+  for (int i = 1; i <= s.seasons; ++i) {
+    past += std::string(i > 1 ? "\nor " : "") + "label_replace(" +
+            volume(" offset " + PromDuration(s.season * i)) + ", \"calprobe_season\", \"" +
+            std::to_string(i) + "\", \"\", \"\")";
+  }
+  const std::string noise = "sqrt(clamp_min(" + base + "median, 0))";
+  records->push_back({base + "volume", volume("")});
+  records->push_back({base + "past", past});
+  records->push_back({base + "median", "quantile by (" + x.by + ") (0.5, " + base + "past)"});
+  records->push_back({base + "spread", "clamp_min((1.4826 * quantile by (" + x.by + ") (0.5, abs(" +
+                                           base + "past - on(" + x.by + ") group_left() " + base +
+                                           "median)) > " + noise + ") or " + noise + ", 1)"});
+  records->push_back({base + "seasons", "count by (" + x.by + ") (" + base + "past)"});
+  std::string e = "(" + base + "volume - " + base + "median) / " + base + "spread " + x.op + " " +
+                  Num(x.c.threshold);
+  if (x.c.min_samples > 0) {
+    e = "(" + e + ")" + OnBy(x) + "(" + base + "seasons >= " +
+        Num(static_cast<double>(x.c.min_samples)) + ")";
+  }
+  return e;
+}
+
 Status OneSample(const Condition& c, const char* kind) {
   if (c.min_samples <= 1) return Status::Ok();
   return Status::Error(std::string("min_samples ") + std::to_string(c.min_samples) + " on a " +
@@ -151,15 +193,20 @@ std::vector<ExportNeed> ExportNeeds(const Rule& rule) {
         need(ExportFamily::kFieldLast, s.events[0], s.field);
         if (!c.threshold_field.empty()) need(ExportFamily::kFieldLast, s.events[0], c.threshold_field);
         break;
+      case SignalKind::kAnomaly:
+        for (const auto& e : s.events) {
+          need(s.field.empty() ? ExportFamily::kEventsTotal : ExportFamily::kFieldTotal, e, s.field);
+        }
+        break;
       case SignalKind::kAlways:
-      case SignalKind::kAnomaly:  // not translated (ConditionExpr says why)
         break;
     }
   }
   return out;
 }
 
-Result<std::string> ConditionExpr(const Rule& rule, const Condition& c) {
+Result<std::string> ConditionExpr(const Rule& rule, const Condition& c,
+                                  std::vector<PromRecord>* records) {
   const Signal& s = c.signal;
   Ctx x{rule, c, Join(AlertLabels(rule), ", "), PromDuration(c.window), ComparisonName(c.op)};
   const std::string th = Num(c.threshold);
@@ -231,9 +278,7 @@ Result<std::string> ConditionExpr(const Rule& rule, const Condition& c) {
     case SignalKind::kAlways:
       return std::string("vector(1)");
     case SignalKind::kAnomaly:
-      return Status::Error(
-          "anomaly: the seasonal baseline (median and MAD of past seasons) is kept by the agent "
-          "and has no PromQL translation; alert on it from the agent");
+      return AnomalyExpr(x, records);
   }
   return Status::Error("signal kind " + std::to_string(static_cast<int>(s.kind)) +
                        " has no PromQL translation");
@@ -301,7 +346,7 @@ Result<PromAlert> TranslateRule(const Rule& rule, const PromExportOptions& optio
   std::vector<std::string> reasons;
   bool only_always = true;
   for (size_t i = 0; i < rule.any_of.size(); ++i) {
-    auto e = ConditionExpr(rule, rule.any_of[i]);
+    auto e = ConditionExpr(rule, rule.any_of[i], &a.records);
     const std::string where =
         rule.any_of.size() == 1 ? "condition" : "any_of[" + std::to_string(i) + "]";
     if (!e.ok()) {
@@ -347,6 +392,7 @@ std::optional<PromAlert> MultiRegionVariant(const Rule& rule, int min_regions,
   for (Label l : rule.group_by) g.push_back(LabelName(l));
   PromAlert a = std::move(*base);
   a.name = rule.name + "MultiRegion";
+  if (!a.records.empty()) return std::nullopt;  // its recording rules live in the main group
   a.expr = "count by (" + Join(g, ", ") + ") (\n" + a.expr + "\n) >= " + std::to_string(min_regions);
   a.labels.emplace_back("scope", "multi-region");
   a.annotations.clear();
@@ -363,16 +409,25 @@ namespace {
 
 std::string YamlString(const std::string& s) { return nlohmann::json(s).dump(); }
 
-void RenderAlert(const PromAlert& a, std::string* out) {
-  for (const auto& n : a.notes) *out += "      # " + a.name + ": " + n + "\n";
-  *out += "      - alert: " + a.name + "\n        expr: |-\n";
+// A YAML block scalar (|-) of `text` at `indent` spaces.
+void Block(const std::string& text, const std::string& indent, std::string* out) {
   size_t i = 0;
-  while (i <= a.expr.size()) {
-    size_t nl = a.expr.find('\n', i);
-    if (nl == std::string::npos) nl = a.expr.size();
-    *out += "          " + a.expr.substr(i, nl - i) + "\n";
+  while (i <= text.size()) {
+    size_t nl = text.find('\n', i);
+    if (nl == std::string::npos) nl = text.size();
+    *out += indent + text.substr(i, nl - i) + "\n";
     i = nl + 1;
   }
+}
+
+void RenderAlert(const PromAlert& a, std::string* out) {
+  for (const auto& r : a.records) {
+    *out += "      - record: " + r.record + "\n        expr: |-\n";
+    Block(r.expr, "          ", out);
+  }
+  for (const auto& n : a.notes) *out += "      # " + a.name + ": " + n + "\n";
+  *out += "      - alert: " + a.name + "\n        expr: |-\n";
+  Block(a.expr, "          ", out);
   if (a.for_duration.count() > 0) *out += "        for: " + PromDuration(a.for_duration) + "\n";
   if (a.keep_firing_for.count() > 0) {
     *out += "        keep_firing_for: " + PromDuration(a.keep_firing_for) + "\n";

@@ -30,16 +30,17 @@ inline constexpr char kPromEventsTotal[] = "calprobe_rule_events_total";
 inline constexpr char kPromLastSeen[] = "calprobe_rule_event_last_seen_timestamp_seconds";
 inline constexpr char kPromFieldLast[] = "calprobe_rule_event_field_last";
 inline constexpr char kPromFieldHistogram[] = "calprobe_rule_event_field";  // _bucket/_sum/_count
+inline constexpr char kPromFieldTotal[] = "calprobe_rule_event_field_total";
 inline constexpr char kPromOpenSince[] = "calprobe_rule_business_open_since_timestamp_seconds";
 inline constexpr char kPromEngineStart[] = "calprobe_rule_engine_start_timestamp_seconds";
 
-enum class ExportFamily { kEventsTotal, kLastSeen, kFieldLast, kFieldHistogram };
+enum class ExportFamily { kEventsTotal, kLastSeen, kFieldLast, kFieldHistogram, kFieldTotal };
 
 // One series set a rule needs the agent to export.
 struct ExportNeed {
   ExportFamily family = ExportFamily::kEventsTotal;
   std::string event;
-  std::string field;                 // kFieldLast, kFieldHistogram
+  std::string field;                 // kFieldLast, kFieldHistogram, kFieldTotal
   std::vector<Label> group_by;       // the rule's group_by (region and origin are always kept)
   std::vector<std::string> origins;  // the rule's origins
   std::optional<double> boundary;    // kFieldHistogram: a quantile threshold to make a bucket bound
@@ -51,11 +52,20 @@ std::vector<ExportNeed> ExportNeeds(const Rule& rule);
 // The labels a translated alert of `rule` carries: region, then group_by.
 std::vector<std::string> AlertLabels(const Rule& rule);
 
+// A Prometheus recording rule a translation needs (anomaly baselines).
+struct PromRecord {
+  std::string record;
+  std::string expr;
+};
+
 // Returns the PromQL of one condition of `rule` (true where it holds, the
 // value being the condition's value), or an error saying why it has none.
 // Business hours are applied by TranslateRule, except that an absence's
-// silence counts from today's opening (as in the engine).
-Result<std::string> ConditionExpr(const Rule& rule, const Condition& c);
+// silence counts from today's opening (as in the engine). An anomaly reads
+// recording rules named calprobe:<rule>_<condition index>:<what>, appended
+// to `records` (required for anomaly conditions).
+Result<std::string> ConditionExpr(const Rule& rule, const Condition& c,
+                                  std::vector<PromRecord>* records = nullptr);
 
 // A Prometheus alerting rule.
 struct PromAlert {
@@ -66,6 +76,7 @@ struct PromAlert {
   std::vector<std::pair<std::string, std::string>> labels;
   std::vector<std::pair<std::string, std::string>> annotations;
   std::vector<std::string> notes;  // written as comments above the rule
+  std::vector<PromRecord> records;  // written before the alert, in the same group
 };
 
 struct PromExportOptions {

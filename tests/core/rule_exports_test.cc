@@ -77,6 +77,17 @@ TEST(RuleExports, HistogramHasTheThresholdAsABound) {
   EXPECT_TRUE(Has(m, "calprobe_rule_event_field_bucket" + l + R"(,le="+Inf"} 3)")) << m;
   EXPECT_TRUE(Has(m, "calprobe_rule_event_field_sum" + l + "} 6000")) << m;
   EXPECT_TRUE(Has(m, "calprobe_rule_event_field_count" + l + "} 3")) << m;
+  // SlotVolumeAnomaly sums slot_count per role and region.
+  x.OnEvent(Ev("cal.feasible.generated", "2027-03-17T14:59:30Z",
+               {{Label::kRegion, "us-east"}, {Label::kRole, "tutor"}})
+                .With("duration_ms", 10.0)
+                .With("slot_count", int64_t{7}));
+  x.OnEvent(Ev("cal.feasible.generated", "2027-03-17T14:59:40Z",
+               {{Label::kRegion, "us-east"}, {Label::kRole, "tutor"}})
+                .With("duration_ms", 10.0)
+                .With("slot_count", int64_t{5}));
+  const std::string m2 = Render(x);
+  EXPECT_TRUE(Has(m2, R"(calprobe_rule_event_field_total{event="cal.feasible.generated",field="slot_count",role="tutor",region="us-east",origin="platform"} 12)")) << m2;
   // The same event also feeds DashboardSilence's last-seen gauge.
   EXPECT_TRUE(Has(m, R"(calprobe_rule_event_last_seen_timestamp_seconds{event="cal.feasible.generated",region="us-east",origin="platform"} 1805295540)")) << m;
 }

@@ -15,7 +15,8 @@ import harness
 
 TOKEN = "export-rules-token-8812"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
-TEST_FILE = os.path.join(harness.SOURCE_DIR, "tests", "promtool", "seed-alerts.test.yaml")
+TEST_FILES = [os.path.join(harness.SOURCE_DIR, "tests", "promtool", name)
+              for name in ("seed-alerts.test.yaml", "anomaly-alerts.test.yaml")]
 
 # One valid event per event name the built-in rules read (fields per
 # config/events.yaml). Labels cover every group_by of the built-in rules.
@@ -28,6 +29,7 @@ SAMPLE_FIELDS = {
     "cal.ics.poll.error": {"http_status": 503, "etag_matched": False, "delta_event_count": 0},
     "cal.ics.backlog": {"size": 120, "queue_size": 100},
     "cal.ics.feed.token.regenerated": {"reason": "rotation"},
+    "cal.ics.feed.requested": {"include_holds": False},
     "cal.rule.updated": {"weekday_mask": 31, "timezone": "America/New_York",
                          "lead_time_hours": 2},
     "calprobe.probe.result": {"success": False, "duration_ms": 12, "recent_failures": 3,
@@ -86,19 +88,18 @@ class ExportRulesTest(harness.TempDirTestCase):
     def test_builtin_rules_pass_promtool_check_and_unit_tests(self):
         out = os.path.join(self.tmp, "calprobe-rules.yml")
         p = self.export("--format", "prometheus", "--multi-region", "2", "-o", out)
-        self.assertIn("exported 12 of 13 alert rules", p.stderr)
-        self.assertIn("export-rules: SlotVolumeAnomaly not exported: any_of[0]: anomaly", p.stderr)
-        self.assertIn("export-rules: FeedTokenLeakage: left out (fires on the other conditions "
-                      "only): any_of[1]: anomaly", p.stderr)
+        self.assertIn("exported 13 of 13 alert rules", p.stderr)
         with open(out) as f:
             text = f.read()
         for name in ["FeasibilityLatency", "HoldExpirySpike", "IcsPollErrors", "SyncStaleness",
                      "FeedTokenLeakage", "DashboardSilence", "Watchdog", "ProbeFailing",
-                     "ProbeFailingMultiRegion"]:
+                     "ProbeFailingMultiRegion", "SlotVolumeAnomaly"]:
             self.assertIn(f"- alert: {name}\n", text)
-        self.assertIn("SUCCESS: 14 rules found", self.promtool("check", "rules", out))
-        shutil.copy(TEST_FILE, self.tmp)
-        self.assertIn("SUCCESS", self.promtool("test", "rules", "seed-alerts.test.yaml"))
+        # 15 alerts, 5 recording rules per anomaly condition (3).
+        self.assertIn("SUCCESS: 30 rules found", self.promtool("check", "rules", out))
+        for test_file in TEST_FILES:
+            shutil.copy(test_file, self.tmp)
+            self.assertIn("SUCCESS", self.promtool("test", "rules", os.path.basename(test_file)))
         # The same export on standard output.
         self.assertEqual(self.export("--format", "prometheus", "--multi-region", "2").stdout, text)
 
@@ -143,7 +144,7 @@ agent:
         self.assertGreater(checked, 20)
         # Names outside selectors (engine start) exist too.
         exprs = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("#"))
-        for metric in set(re.findall(r"\b(calprobe_[a-z_]+)\b", exprs)):
+        for metric in set(re.findall(r'(?<!")\b(calprobe_[a-z_]+)\b(?!")', exprs)):
             self.assertTrue(any(n == metric for n, _ in have), f"{metric} not on /metrics")
         # The region of the events, not the agent's, labels them.
         self.assertIn('calprobe_rule_events_total{event="cal.hold.created",region="eu-west",'
@@ -188,7 +189,8 @@ agent:
                       "any_of[1]: min_samples 2 on a last signal (one sample per group) never "
                       "holds\n", text)
         self.assertIn("BacklogTwice: left out", p.stderr)
-        self.assertIn("SUCCESS: 13 rules found", self.promtool("check", "rules", out))
+        # 14 alerts, 15 recording rules of the anomaly conditions.
+        self.assertIn("SUCCESS: 29 rules found", self.promtool("check", "rules", out))
 
         # Only the rules file.
         p = self.export("--format", "prometheus", "--rules", rules, "--no-builtin")
