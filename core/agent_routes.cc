@@ -147,6 +147,17 @@ void AgentState::RegisterRoutes() {
     std::string body = panels::BuildPanels(*rollups, *q, now).dump();
     return AdminResponse::Json(200, Secrets::Redact(body) + "\n");
   });
+  // The runbooks every alert links to, compiled in (ops/runbooks/*.md).
+  admin->Route("GET", "/ops/runbooks/*", [](const AdminRequest& r) {
+    std::string name = r.path.substr(std::string("/ops/runbooks/").size());
+    if (name.empty()) name = "README.md";
+    for (size_t i = 0; i < kEmbeddedRunbooksCount; ++i) {
+      if (kEmbeddedRunbooks[i].name == name) {
+        return AdminResponse::Text(200, std::string(kEmbeddedRunbooks[i].content));
+      }
+    }
+    return AdminResponse::Text(404, "no runbook \"" + name + "\"; the index is /ops/runbooks/\n");
+  });
   admin->Route("GET", "/", [this](const AdminRequest&) {
     std::string html = std::string(kEmbeddedIndexHtml);
     std::string region;  // HTML-escaped: the region comes from config or --region

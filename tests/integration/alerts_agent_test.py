@@ -107,6 +107,12 @@ targets:
         self.assertAlmostEqual(a[0]["value"], 0.4)
         self.assertEqual(a[0]["runbook"], "ops/runbooks/booking-hold-degradation.md")
         self.assertIn("0.4", a[0]["annotations"]["summary"])
+        # Every runbook is served by the agent itself (compiled in).
+        status, _, body = harness.get(agent.url("/" + a[0]["runbook"]))
+        self.assertEqual(status, 200)
+        self.assertIn(b"HoldExpirySpike", body)
+        self.assertEqual(harness.get(agent.url("/ops/runbooks/nope.md"))[0], 404)
+        self.assertEqual(harness.get(agent.url("/ops/runbooks/"))[0], 200)
         self.assertEqual(metric_value(agent.metrics(), "calprobe_alerts_firing",
                                       alertname="HoldExpirySpike"), 1)
 
