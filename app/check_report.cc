@@ -1,8 +1,8 @@
 #include "app/check_report.h"
 
 #include <cstdio>
-#include <pugixml.hpp>
 #include <map>
+#include <pugixml.hpp>
 #include <sstream>
 
 #include "core/secrets.h"
@@ -24,7 +24,9 @@ bool IsScenario(const CheckResult& r) {
 
 void AddOutput(pugi::xml_node tc, const std::string& text) {
   if (text.empty()) return;
-  tc.append_child("system-out").append_child(pugi::node_pcdata).set_value(Secrets::Redact(text).c_str());
+  tc.append_child("system-out")
+      .append_child(pugi::node_pcdata)
+      .set_value(Secrets::Redact(text).c_str());
 }
 
 struct Counts {
@@ -99,9 +101,12 @@ Verdict VerdictOf(const CheckResult& r) {
 
 std::string_view VerdictName(Verdict v) {
   switch (v) {
-    case Verdict::kPassed: return "PASS";
-    case Verdict::kFailed: return "FAIL";
-    case Verdict::kError: return "ERROR";
+    case Verdict::kPassed:
+      return "PASS";
+    case Verdict::kFailed:
+      return "FAIL";
+    case Verdict::kError:
+      return "ERROR";
   }
   return "?";
 }
@@ -230,12 +235,9 @@ nlohmann::json ResultsJson(const std::vector<CheckResult>& results, double secon
   for (const auto& r : results) {
     Verdict v = VerdictOf(r);
     (v == Verdict::kPassed ? pass : v == Verdict::kFailed ? fail : err)++;
-    nlohmann::json j = {{"target", r.target},
-                        {"probe", r.probe_type},
-                        {"result", VerdictName(v)},
-                        {"success", r.outcome.success},
-                        {"seconds", r.seconds},
-                        {"started", r.started},
+    nlohmann::json j = {{"target", r.target},          {"probe", r.probe_type},
+                        {"result", VerdictName(v)},    {"success", r.outcome.success},
+                        {"seconds", r.seconds},        {"started", r.started},
                         {"details", r.outcome.details}};
     if (!r.outcome.success) {
       j["reason"] = r.outcome.reason;

@@ -6,10 +6,9 @@
 // the JSON file. Every text that leaves the process passes through
 // core::Secrets::Redact.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/probe.h"
 #include "core/status.h"

@@ -150,7 +150,8 @@ class Runner {
       CheckResult& r = results_[i];
       r.target = ctx->check_->config.name;
       r.probe_type = ctx->check_->config.probe_type;
-      r.seconds = std::chrono::duration<double>(std::chrono::system_clock::now() - ctx->start_).count();
+      r.seconds =
+          std::chrono::duration<double>(std::chrono::system_clock::now() - ctx->start_).count();
       r.started = core::FormatRfc3339(ctx->start_);
       r.outcome = std::move(o);
       r.outcome.message = core::Secrets::Redact(r.outcome.message);
@@ -244,11 +245,14 @@ int Fail(const std::string& msg) {
 
 // --scenario NAME|FILE: a target built from a one-line YAML mapping.
 std::optional<Check> ScenarioTarget(const std::string& arg, std::chrono::milliseconds timeout,
-                                    const core::ProbeRegistry& registry, core::ConfigErrors* errors) {
-  bool is_file = arg.find('/') != std::string::npos || arg.ends_with(".yaml") || arg.ends_with(".yml");
+                                    const core::ProbeRegistry& registry,
+                                    core::ConfigErrors* errors) {
+  bool is_file =
+      arg.find('/') != std::string::npos || arg.ends_with(".yaml") || arg.ends_with(".yml");
   YAML::Node y;
   y[is_file ? "file" : "name"] = is_file ? std::filesystem::absolute(arg).string() : arg;
-  core::ConfigNode n(y, std::make_shared<const std::string>("--scenario " + arg), "scenario", errors);
+  core::ConfigNode n(y, std::make_shared<const std::string>("--scenario " + arg), "scenario",
+                     errors);
   Check c;
   c.config.name = std::filesystem::path(arg).stem().string();
   c.config.probe_type = "scenario";
@@ -265,8 +269,9 @@ std::optional<Check> ScenarioTarget(const std::string& arg, std::chrono::millise
 
 int RunCheck(Opts& o) {
   if (o.config.empty() && o.scenarios.empty()) {
-    return Fail("give --config FILE and/or --scenario NAME|FILE (shipped scenarios: hold-to-confirm, "
-                "hold-expiry, feed-security, calendar-connect)");
+    return Fail(
+        "give --config FILE and/or --scenario NAME|FILE (shipped scenarios: hold-to-confirm, "
+        "hold-expiry, feed-security, calendar-connect)");
   }
   if (o.progress != "auto" && o.progress != "tty" && o.progress != "plain") {
     return Fail("--progress: expected auto, tty or plain");
@@ -277,7 +282,8 @@ int RunCheck(Opts& o) {
   probes::scenario::Vars overrides;
   for (const auto& s : o.sets) {
     size_t eq = s.find('=');
-    if (eq == std::string::npos || eq == 0) return Fail("--set: expected NAME=VALUE, got \"" + s + "\"");
+    if (eq == std::string::npos || eq == 0)
+      return Fail("--set: expected NAME=VALUE, got \"" + s + "\"");
     std::string k = s.substr(0, eq), v = s.substr(eq + 1);
     overrides[k] = v;
     setenv(k.c_str(), v.c_str(), 1);
@@ -332,7 +338,8 @@ int RunCheck(Opts& o) {
   if (checks.empty()) return Fail("nothing to check: the config has no targets");
   for (auto& c : checks) c.lock = probes::scenario::ScenarioLock(*c.config.probe);
   core::Catalog catalog;
-  if (auto s = catalog.LoadString(std::string(core::kEmbeddedEventCatalog), "config/events.yaml (built in)");
+  if (auto s = catalog.LoadString(std::string(core::kEmbeddedEventCatalog),
+                                  "config/events.yaml (built in)");
       !s.ok()) {
     return Fail(s.message());
   }
@@ -349,14 +356,16 @@ int RunCheck(Opts& o) {
   double seconds = runner.Elapsed();
   std::cout << "\n" << SummaryTable(results, seconds);
   for (const auto& r : runner.sink().rejected) {
-    std::cerr << "calprobe check: event rejected by the catalog: " << core::Secrets::Redact(r) << "\n";
+    std::cerr << "calprobe check: event rejected by the catalog: " << core::Secrets::Redact(r)
+              << "\n";
   }
   int rc = kExitOk;
   for (const auto& r : results) {
     if (!r.outcome.success) rc = kExitProblems;
   }
   if (!o.junit.empty()) {
-    if (auto s = WriteJUnit(o.junit, results, seconds, timestamp); !s.ok()) return Fail(s.message());
+    if (auto s = WriteJUnit(o.junit, results, seconds, timestamp); !s.ok())
+      return Fail(s.message());
   }
   if (!o.json.empty()) {
     std::ofstream f(o.json);
@@ -375,19 +384,23 @@ int RunCheck(Opts& o) {
 
 void AddCheckCommand(CLI::App& app, Action* action) {
   auto o = std::make_shared<Opts>();
-  auto* cmd = app.add_subcommand(
-      "check", "One-shot smoke run of the configured probes and scenarios; exit 0 passed, 1 failed, 2 usage");
+  auto* cmd = app.add_subcommand("check",
+                                 "One-shot smoke run of the configured probes and scenarios; exit "
+                                 "0 passed, 1 failed, 2 usage");
   cmd->add_option("-c,--config", o->config, "Agent config file (YAML): its targets are the checks");
-  cmd->add_option("--scenario", o->scenarios, "A shipped scenario name or a scenario file (repeatable)");
+  cmd->add_option("--scenario", o->scenarios,
+                  "A shipped scenario name or a scenario file (repeatable)");
   cmd->add_option("--only", o->only, "Run only these targets (names; repeatable)");
-  cmd->add_option("--set", o->sets, "NAME=VALUE: scenario variable and ${NAME} in the config (repeatable)");
+  cmd->add_option("--set", o->sets,
+                  "NAME=VALUE: scenario variable and ${NAME} in the config (repeatable)");
   cmd->add_option("--junit", o->junit, "Write a JUnit XML report to FILE");
   cmd->add_option("--json", o->json, "Write a JSON report to FILE");
   cmd->add_option("--events", o->events, "Write the events the checks emitted (NDJSON) to FILE");
   cmd->add_option("--store", o->store,
                   "State file for the cleanup journal (default: the config's agent.store)");
   cmd->add_option("--timeout", o->timeout, "Timeout of each --scenario journey (default 60s)");
-  cmd->add_option("--parallel", o->parallel, "Checks running at once (default 8)")->check(CLI::Range(1, 256));
+  cmd->add_option("--parallel", o->parallel, "Checks running at once (default 8)")
+      ->check(CLI::Range(1, 256));
   cmd->add_option("--progress", o->progress, "auto (a live line on a TTY), tty or plain");
   cmd->callback([o, action] { *action = [o]() -> int { return RunCheck(*o); }; });
 }

@@ -35,10 +35,14 @@ FeedEvents ReadEvents(std::string_view body) {
   calendar::internal::ContentLine cl;
   bool in_event = false;
   while (scanner.Next(&cl)) {
-    if (EqualsIgnoreCase(cl.name, "BEGIN") && EqualsIgnoreCase(cl.value, "VEVENT")) in_event = true;
-    else if (EqualsIgnoreCase(cl.name, "END") && EqualsIgnoreCase(cl.value, "VEVENT")) in_event = false;
-    else if (in_event && EqualsIgnoreCase(cl.name, "UID")) out.uids.insert(std::string(cl.value));
-    else if (in_event && EqualsIgnoreCase(cl.name, "STATUS") && EqualsIgnoreCase(cl.value, "TENTATIVE"))
+    if (EqualsIgnoreCase(cl.name, "BEGIN") && EqualsIgnoreCase(cl.value, "VEVENT"))
+      in_event = true;
+    else if (EqualsIgnoreCase(cl.name, "END") && EqualsIgnoreCase(cl.value, "VEVENT"))
+      in_event = false;
+    else if (in_event && EqualsIgnoreCase(cl.name, "UID"))
+      out.uids.insert(std::string(cl.value));
+    else if (in_event && EqualsIgnoreCase(cl.name, "STATUS") &&
+             EqualsIgnoreCase(cl.value, "TENTATIVE"))
       ++out.tentative;
   }
   return out;
@@ -70,13 +74,16 @@ class FeedProbe final : public core::Probe {
 
   core::HttpRequest Request(bool include_holds, std::chrono::milliseconds left) const {
     core::HttpRequest req;
-    req.url = o_.url + (o_.url.find('?') == std::string::npos ? "?" : "&") + o_.include_holds_param +
-              "=" + (include_holds ? "true" : "false");
+    req.url = o_.url + (o_.url.find('?') == std::string::npos ? "?" : "&") +
+              o_.include_holds_param + "=" + (include_holds ? "true" : "false");
     if (!o_.token.empty()) {
-      if (o_.token_bearer) req.headers.emplace_back("Authorization", "Bearer " + o_.token);
-      else req.url += "&" + o_.token_param + "=" + o_.token;
+      if (o_.token_bearer)
+        req.headers.emplace_back("Authorization", "Bearer " + o_.token);
+      else
+        req.url += "&" + o_.token_param + "=" + o_.token;
     }
-    req.timeout = std::max(std::min(left, std::chrono::milliseconds(30000)), std::chrono::milliseconds(1));
+    req.timeout =
+        std::max(std::min(left, std::chrono::milliseconds(30000)), std::chrono::milliseconds(1));
     req.max_body_bytes = o_.max_bytes + 1;
     return req;
   }
@@ -84,7 +91,8 @@ class FeedProbe final : public core::Probe {
   void Fetch(core::ProbeContext& ctx, std::shared_ptr<RunState> st, size_t i) {
     if (i >= o_.variants.size()) return Finish(st);
     bool holds = o_.variants[i];
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline() - ctx.clock().Now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline() - ctx.clock().Now());
     ctx.http().Fetch(Request(holds, left), [this, &ctx, st, i, holds](core::HttpResponse r) {
       core::ProbeOutcome fail;
       fail.http_status = r.status;
@@ -114,7 +122,8 @@ class FeedProbe final : public core::Probe {
                                      (body.empty() ? "" : " (" + body + ")"));
       }
       if (r.body.size() > o_.max_bytes) {
-        return stop("size", std::to_string(r.body.size()) + " bytes, limit " + std::to_string(o_.max_bytes));
+        return stop("size", std::to_string(r.body.size()) + " bytes, limit " +
+                                std::to_string(o_.max_bytes));
       }
       calendar::Analysis a = calendar::AnalyzeIcs(r.body);
       f.events = a.event_count;
@@ -126,7 +135,8 @@ class FeedProbe final : public core::Probe {
         }
       }
       if (r.timings.total * 1000 > static_cast<double>(o_.latency_budget.count())) {
-        return stop("latency", "generated in " + std::to_string(static_cast<int>(r.timings.total * 1000)) +
+        return stop("latency", "generated in " +
+                                   std::to_string(static_cast<int>(r.timings.total * 1000)) +
                                    " ms, budget " + core::FormatDuration(o_.latency_budget));
       }
       f.feed = ReadEvents(r.body);
@@ -151,7 +161,8 @@ class FeedProbe final : public core::Probe {
       for (const auto& uid : without->feed.uids) {
         if (!with->feed.uids.count(uid)) {
           o.reason = "include_holds";
-          o.message = "event " + uid + " is in the feed without holds but not in the feed with holds";
+          o.message =
+              "event " + uid + " is in the feed without holds but not in the feed with holds";
           auto done = std::move(st->done);
           return done(std::move(o));
         }
@@ -202,15 +213,21 @@ class Factory final : public core::ProbeFactory {
     o.token_param = n.String("token_param", o.token_param);
     if (n.Has("token_header")) {
       std::string h = n.String("token_header");
-      if (h != "bearer") n["token_header"].Error("the only supported value is \"bearer\" (Authorization: Bearer TOKEN)");
+      if (h != "bearer")
+        n["token_header"].Error(
+            "the only supported value is \"bearer\" (Authorization: Bearer TOKEN)");
       o.token_bearer = true;
     }
     o.include_holds_param = n.String("include_holds_param", o.include_holds_param);
     std::string holds = n.String("include_holds", "both");
-    if (holds == "both") o.variants = {false, true};
-    else if (holds == "true") o.variants = {true};
-    else if (holds == "false") o.variants = {false};
-    else n["include_holds"].Error("expected true, false or both, got \"" + holds + "\"");
+    if (holds == "both")
+      o.variants = {false, true};
+    else if (holds == "true")
+      o.variants = {true};
+    else if (holds == "false")
+      o.variants = {false};
+    else
+      n["include_holds"].Error("expected true, false or both, got \"" + holds + "\"");
     o.latency_budget = n.Duration("latency_budget", o.latency_budget);
     o.max_bytes = n.Bytes("max_size", o.max_bytes);
     n.RejectUnknownKeys();

@@ -53,7 +53,8 @@ std::optional<std::string> JudgeJson(const Step& step, const std::string& body, 
       continue;
     }
     if (c.kind == K::kMissing) {
-      if (present) return "JSON " + p + " exists (" + Short(doc.at(ptr).dump(), 60) + "), expected none";
+      if (present)
+        return "JSON " + p + " exists (" + Short(doc.at(ptr).dump(), 60) + "), expected none";
       continue;
     }
     if (!present) return "JSON " + p + " is missing";
@@ -78,7 +79,8 @@ std::optional<std::string> JudgeJson(const Step& step, const std::string& body, 
       continue;
     }
     if (!v.is_array()) return "JSON " + p + " is not a list";
-    bool found = std::any_of(v.begin(), v.end(), [&](const nlohmann::json& e) { return Subset(want, e); });
+    bool found =
+        std::any_of(v.begin(), v.end(), [&](const nlohmann::json& e) { return Subset(want, e); });
     if (c.kind == K::kContains && !found) {
       return "JSON " + p + " (" + std::to_string(v.size()) + " items) has no item like " +
              Short(want.dump(), 80);
@@ -90,15 +92,17 @@ std::optional<std::string> JudgeJson(const Step& step, const std::string& body, 
   return std::nullopt;
 }
 
-std::optional<std::string> JudgeIcs(const Step& step, const core::HttpResponse& r,
-                                    const Vars& vars, core::TimePoint now) {
+std::optional<std::string> JudgeIcs(const Step& step, const core::HttpResponse& r, const Vars& vars,
+                                    core::TimePoint now) {
   if (step.kind == StepKind::kIcsFetch) {
     calendar::Analysis a = calendar::AnalyzeIcs(r.body);
-    if (!a.usable) return "the feed is not a usable calendar (" + std::to_string(r.body.size()) + " bytes)";
+    if (!a.usable)
+      return "the feed is not a usable calendar (" + std::to_string(r.body.size()) + " bytes)";
     if (a.has_error()) {
       for (const auto& f : a.findings) {
         if (f.severity == calendar::Severity::kError) {
-          return "lint error " + f.code + " on line " + std::to_string(f.line) + ": " + Short(f.message);
+          return "lint error " + f.code + " on line " + std::to_string(f.line) + ": " +
+                 Short(f.message);
         }
       }
     }
@@ -140,7 +144,8 @@ bool IcsHasEvent(std::string_view body, const std::optional<std::string>& uid,
       in_event = true;
       uid_ok = !uid;
       start_ok = !start;
-    } else if (in_event && EqualsIgnoreCase(cl.name, "END") && EqualsIgnoreCase(cl.value, "VEVENT")) {
+    } else if (in_event && EqualsIgnoreCase(cl.name, "END") &&
+               EqualsIgnoreCase(cl.value, "VEVENT")) {
       if (uid_ok && start_ok) return true;
       in_event = false;
     } else if (in_event && uid && EqualsIgnoreCase(cl.name, "UID")) {
@@ -161,18 +166,20 @@ bool IcsHasEvent(std::string_view body, const std::optional<std::string>& uid,
 std::optional<std::string> JudgeResponse(const Step& step, const core::HttpResponse& r,
                                          const Vars& vars, core::TimePoint now) {
   const Expect& e = step.expect;
-  bool status_ok = e.status.empty() ? (r.status >= 200 && r.status < 300)
-                                    : std::find(e.status.begin(), e.status.end(), r.status) != e.status.end();
+  bool status_ok = e.status.empty()
+                       ? (r.status >= 200 && r.status < 300)
+                       : std::find(e.status.begin(), e.status.end(), r.status) != e.status.end();
   if (!status_ok) {
     std::string want;
     for (int s : e.status) want += (want.empty() ? "" : " or ") + std::to_string(s);
-    std::string msg = "status " + std::to_string(r.status) + ", expected " + (want.empty() ? "2xx" : want);
+    std::string msg =
+        "status " + std::to_string(r.status) + ", expected " + (want.empty() ? "2xx" : want);
     if (!r.body.empty()) msg += " (body: " + Short(r.body, 100) + ")";
     return msg;
   }
   if (e.latency && r.timings.total * 1000 > static_cast<double>(e.latency->count())) {
-    return "took " + std::to_string(static_cast<int>(r.timings.total * 1000)) +
-           " ms, budget " + core::FormatDuration(*e.latency);
+    return "took " + std::to_string(static_cast<int>(r.timings.total * 1000)) + " ms, budget " +
+           core::FormatDuration(*e.latency);
   }
   for (size_t i = 0; i < e.headers.size(); ++i) {
     std::string_view v = r.Header(e.headers[i].first);
@@ -199,8 +206,10 @@ core::Status ApplyCaptures(const Step& step, const core::HttpResponse& r, Vars* 
     std::optional<std::string> value;
     if (!c.header.empty()) {
       std::string_view h = r.Header(c.header);
-      if (!h.empty()) value = std::string(h);
-      else if (first_error.empty() && !c.optional) first_error = "capture " + c.var + ": no header " + c.header;
+      if (!h.empty())
+        value = std::string(h);
+      else if (first_error.empty() && !c.optional)
+        first_error = "capture " + c.var + ": no header " + c.header;
     } else {
       if (!doc) doc = nlohmann::json::parse(r.body, nullptr, false);
       nlohmann::json::json_pointer ptr(c.json_pointer);

@@ -1,8 +1,8 @@
 #include "probes/scenario/journal.h"
 
+#include <map>
 #include <memory>
 #include <mutex>
-#include <map>
 #include <set>
 
 #include "core/event.h"
@@ -33,7 +33,8 @@ core::HttpRequest RequestFromJson(const nlohmann::json& j) {
   r.body = j.value("body", "");
   if (j.contains("headers") && j["headers"].is_array()) {
     for (const auto& h : j["headers"]) {
-      if (h.is_array() && h.size() == 2) r.headers.emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
+      if (h.is_array() && h.size() == 2)
+        r.headers.emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
     }
   }
   r.timeout = std::chrono::seconds(5);
@@ -165,7 +166,8 @@ void ReplayJournal(core::Store* store, core::HttpClient& http, std::function<voi
     ++st->sent;
     http.Fetch(req, [st, step, key = key, step_name = rj.value("step", ""),
                      url = req.url](core::HttpResponse r) {
-      bool ok = r.ok() && ((r.status >= 200 && r.status < 300) || r.status == 404 || r.status == 410);
+      bool ok =
+          r.ok() && ((r.status >= 200 && r.status < 300) || r.status == 404 || r.status == 410);
       if (!ok) {
         st->failed.insert(key);
         core::Log(core::LogLevel::kWarn, "journal cleanup request failed")

@@ -8,10 +8,9 @@
 // Not thread-safe: the agent's (or `check`'s) io_context thread only.
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/http/http_client.h"
 #include "core/status.h"
@@ -19,7 +18,7 @@
 namespace calprobe::core {
 class Store;
 class HttpClient;
-}
+}  // namespace calprobe::core
 
 namespace calprobe::probes::scenario {
 

@@ -16,9 +16,9 @@ void InstallScenarioMetrics(core::MetricsRegistry& metrics, core::EventPipeline&
   auto& measure = metrics.Gauge("calprobe_scenario_measure_seconds",
                                 "Last value of a named step duration (measure: in the scenario).",
                                 {"target", "scenario", "measure"});
-  auto& journeys = metrics.Counter("calprobe_scenario_runs_total",
-                                   "Journeys by result (success, failure).",
-                                   {"target", "scenario", "result"});
+  auto& journeys =
+      metrics.Counter("calprobe_scenario_runs_total", "Journeys by result (success, failure).",
+                      {"target", "scenario", "result"});
   pipeline.Subscribe([&](const core::Event& e) {
     if (e.name == "calprobe.scenario.step") {
       std::string target = e.labels.Get(Label::kTarget);

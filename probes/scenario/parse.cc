@@ -68,7 +68,8 @@ class Parser {
       }
     }
     for (const auto& name : root.StringList("secrets")) {
-      if (!s.vars.count(name)) root["secrets"].Error("\"" + name + "\" is not declared under vars:");
+      if (!s.vars.count(name))
+        root["secrets"].Error("\"" + name + "\" is not declared under vars:");
       s.secret_vars.insert(name);
     }
     for (const auto& [k, v] : s.vars) {
@@ -79,8 +80,10 @@ class Parser {
     if (root.Has("lock")) {
       if (auto t = ReadTemplate(root["lock"])) {
         auto r = t->Render(s.vars, {});
-        if (r.ok()) s.lock = *r;
-        else root["lock"].Error(r.error());
+        if (r.ok())
+          s.lock = *r;
+        else
+          root["lock"].Error(r.error());
       }
     }
     ConfigNode steps = root["steps"];
@@ -174,13 +177,16 @@ class Parser {
       return;
     }
     RequestTemplate& r = step->request;
-    if (auto u = ReadTemplate(n["url"], step)) r.url = std::move(*u);
-    else if (!n.Has("url")) n.Error("missing required key \"url\"");
+    if (auto u = ReadTemplate(n["url"], step))
+      r.url = std::move(*u);
+    else if (!n.Has("url"))
+      n.Error("missing required key \"url\"");
     r.method = n.String("method", "GET");
     static const char* kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"};
     if (std::none_of(std::begin(kMethods), std::end(kMethods),
                      [&](const char* m) { return r.method == m; })) {
-      n["method"].Error("unsupported method \"" + r.method + "\" (GET, HEAD, POST, PUT, PATCH, DELETE)");
+      n["method"].Error("unsupported method \"" + r.method +
+                        "\" (GET, HEAD, POST, PUT, PATCH, DELETE)");
     }
     ConfigNode h = n["headers"];
     if (h.ExpectMap()) {
@@ -190,8 +196,10 @@ class Parser {
     }
     ConfigNode body = n["body"];
     if (body.defined()) {
-      if (body.IsScalar()) r.body_text = ReadTemplate(body, step);
-      else r.body_json = ReadJsonTemplate(body, step);
+      if (body.IsScalar())
+        r.body_text = ReadTemplate(body, step);
+      else
+        r.body_json = ReadJsonTemplate(body, step);
     }
     r.timeout = n.Duration("timeout", r.timeout);
     if (match_keys) (void)n["uid"], (void)n["start"];  // read by the caller
@@ -212,7 +220,8 @@ class Parser {
     auto s = n.AsString();
     if (!s) return;
     if (!ValidPointer(*s)) {
-      n.Error("bad JSON pointer \"" + *s + "\"; a pointer starts with / (RFC 6901), e.g. /slots/0/start");
+      n.Error("bad JSON pointer \"" + *s +
+              "\"; a pointer starts with / (RFC 6901), e.g. /slots/0/start");
       return;
     }
     *out = *s;
@@ -264,8 +273,10 @@ class Parser {
       ConfigNode c = json.At(i);
       if (!c.ExpectMap()) continue;
       JsonCheck jc;
-      if (c.Has("pointer")) ReadPointer(c["pointer"], &jc.pointer);
-      else c.Error("missing required key \"pointer\"");
+      if (c.Has("pointer"))
+        ReadPointer(c["pointer"], &jc.pointer);
+      else
+        c.Error("missing required key \"pointer\"");
       int kinds = 0;
       auto value = [&](std::string_view key, JsonCheck::Kind kind) {
         if (!c.Has(key)) return;
@@ -281,7 +292,7 @@ class Parser {
       if (c.Has("exists")) {
         ++kinds;
         jc.kind = c["exists"].AsBool().value_or(true) ? JsonCheck::Kind::kExists
-                                                       : JsonCheck::Kind::kMissing;
+                                                      : JsonCheck::Kind::kMissing;
       }
       if (c.Has("matches")) {
         ++kinds;
@@ -307,9 +318,11 @@ class Parser {
         if (c.Has("json")) ReadPointer(c["json"], &cap.json_pointer);
         if (c.Has("header")) {
           cap.header = c.String("header");
-          for (char& ch : cap.header) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          for (char& ch : cap.header)
+            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         }
-        if (c.Has("json") == c.Has("header")) c.Error("give exactly one of json: (a pointer) or header:");
+        if (c.Has("json") == c.Has("header"))
+          c.Error("give exactly one of json: (a pointer) or header:");
         cap.secret = c.Bool("secret", false);
         cap.optional = c.Bool("optional", false);
         c.RejectUnknownKeys();
@@ -392,17 +405,17 @@ class Parser {
     Step step;
     step.line = n.raw().Mark().line + 1;
     // Every key a step may have is "known", so a typo gets a did-you-mean.
-    for (const char* k : {"name", "when", "request", "wait", "wait_until", "feasibility_check",
-                          "ics_fetch", "ics_contains", "ics_lacks", "capture", "expect",
-                          "poll_until", "emit", "measure"}) {
+    for (const char* k :
+         {"name", "when", "request", "wait", "wait_until", "feasibility_check", "ics_fetch",
+          "ics_contains", "ics_lacks", "capture", "expect", "poll_until", "emit", "measure"}) {
       (void)n[k];
     }
     step.name = n.RequiredString("name");
     pending_captures_.clear();
     static const std::pair<const char*, StepKind> kKinds[] = {
-        {"request", StepKind::kRequest},       {"wait", StepKind::kWait},
-        {"wait_until", StepKind::kWait},       {"feasibility_check", StepKind::kFeasibility},
-        {"ics_fetch", StepKind::kIcsFetch},    {"ics_contains", StepKind::kIcsContains},
+        {"request", StepKind::kRequest},    {"wait", StepKind::kWait},
+        {"wait_until", StepKind::kWait},    {"feasibility_check", StepKind::kFeasibility},
+        {"ics_fetch", StepKind::kIcsFetch}, {"ics_contains", StepKind::kIcsContains},
         {"ics_lacks", StepKind::kIcsLacks}};
     int kinds = 0;
     for (const auto& [key, kind] : kKinds) {
@@ -412,8 +425,9 @@ class Parser {
       }
     }
     if (kinds != 1) {
-      n.Error("a step has exactly one of request, wait, wait_until, feasibility_check, ics_fetch, "
-              "ics_contains, ics_lacks");
+      n.Error(
+          "a step has exactly one of request, wait, wait_until, feasibility_check, ics_fetch, "
+          "ics_contains, ics_lacks");
     }
     if (n.Has("when")) step.when = ReadTemplate(n["when"], &step);
     switch (step.kind) {
@@ -454,7 +468,8 @@ class Parser {
         if (step.kind != StepKind::kIcsFetch) {
           if (k.Has("uid")) step.match.uid = ReadTemplate(k["uid"], &step);
           if (k.Has("start")) step.match.start = ReadTemplate(k["start"], &step);
-          if (!k.Has("uid") && !k.Has("start")) k.Error("give uid:, start: or both to identify the event");
+          if (!k.Has("uid") && !k.Has("start"))
+            k.Error("give uid:, start: or both to identify the event");
         }
         // The rest of the mapping is the feed request.
         ReadRequest(k, &step, /*match_keys=*/true);
@@ -496,12 +511,18 @@ class Parser {
 
 std::string_view StepKindName(StepKind k) {
   switch (k) {
-    case StepKind::kRequest: return "request";
-    case StepKind::kWait: return "wait";
-    case StepKind::kFeasibility: return "feasibility_check";
-    case StepKind::kIcsFetch: return "ics_fetch";
-    case StepKind::kIcsContains: return "ics_contains";
-    case StepKind::kIcsLacks: return "ics_lacks";
+    case StepKind::kRequest:
+      return "request";
+    case StepKind::kWait:
+      return "wait";
+    case StepKind::kFeasibility:
+      return "feasibility_check";
+    case StepKind::kIcsFetch:
+      return "ics_fetch";
+    case StepKind::kIcsContains:
+      return "ics_contains";
+    case StepKind::kIcsLacks:
+      return "ics_lacks";
   }
   return "?";
 }

@@ -54,7 +54,8 @@ class Journey : public std::enable_shared_from_this<Journey> {
       return;
     }
     const Step& step = s_->steps[index_++];
-    RunStep(step, "main", [self = shared_from_this()](StepReport r) { self->MainStepDone(std::move(r)); });
+    RunStep(step, "main",
+            [self = shared_from_this()](StepReport r) { self->MainStepDone(std::move(r)); });
   }
 
   void MainStepDone(StepReport r) {
@@ -218,8 +219,9 @@ class Journey : public std::enable_shared_from_this<Journey> {
     TimePoint now = Now();
     if (now >= Deadline(*st)) {
       Conclude(st, StepStatus::kError, "scenario.timeout",
-               st->cleanup ? "cleanup time (" + core::FormatDuration(s_->cleanup_timeout) + ") ran out"
-                           : "the journey's timeout ran out before this step finished");
+               st->cleanup
+                   ? "cleanup time (" + core::FormatDuration(s_->cleanup_timeout) + ") ran out"
+                   : "the journey's timeout ran out before this step finished");
       return;
     }
     auto self = shared_from_this();
@@ -230,8 +232,9 @@ class Journey : public std::enable_shared_from_this<Journey> {
           auto r = step.wait_until->Render(vars_, now);
           if (!r.ok()) return Conclude(st, StepStatus::kError, "scenario.error", r.error());
           auto t = core::ParseRfc3339(*r);
-          if (!t) return Conclude(st, StepStatus::kError, "scenario.error",
-                                  "wait_until: \"" + *r + "\" is not an RFC 3339 instant");
+          if (!t)
+            return Conclude(st, StepStatus::kError, "scenario.error",
+                            "wait_until: \"" + *r + "\" is not an RFC 3339 instant");
           d = std::max(core::Duration::zero(), *t - now);
         }
         if (now + d > Deadline(*st)) {
@@ -252,7 +255,8 @@ class Journey : public std::enable_shared_from_this<Journey> {
           if (o.success) return self->Conclude(st, StepStatus::kPassed, "", "");
           bool transport = o.reason.rfind("http.", 0) == 0;
           self->Retry(st, transport ? StepStatus::kError : StepStatus::kFailed,
-                      o.reason.empty() ? "assertion" : o.reason, core::Secrets::Redact(o.message), "");
+                      o.reason.empty() ? "assertion" : o.reason, core::Secrets::Redact(o.message),
+                      "");
         });
         return;
       }
@@ -267,16 +271,19 @@ class Journey : public std::enable_shared_from_this<Journey> {
     ctx_.http().Fetch(std::move(req.value()), [self, st, sent](core::HttpResponse r) {
       std::string excerpt = Excerpt(sent, r);
       if (!r.ok()) {
-        bool timeout = r.error == core::TransportError::kTimeout && self->Now() >= self->Deadline(*st);
-        return self->Retry(st, StepStatus::kError,
-                           timeout ? "scenario.timeout" : std::string(core::TransportErrorCode(r.error)),
-                           core::Secrets::Redact(r.error_message), excerpt);
+        bool timeout =
+            r.error == core::TransportError::kTimeout && self->Now() >= self->Deadline(*st);
+        return self->Retry(
+            st, StepStatus::kError,
+            timeout ? "scenario.timeout" : std::string(core::TransportErrorCode(r.error)),
+            core::Secrets::Redact(r.error_message), excerpt);
       }
       auto captured = ApplyCaptures(*st->step, r, &self->vars_);
       auto failure = JudgeResponse(*st->step, r, self->vars_, self->Now());
       if (!failure && !captured.ok()) failure = captured.message();
       if (failure) {
-        return self->Retry(st, StepStatus::kFailed, "assertion", core::Secrets::Redact(*failure), excerpt);
+        return self->Retry(st, StepStatus::kFailed, "assertion", core::Secrets::Redact(*failure),
+                           excerpt);
       }
       st->report.excerpt = excerpt;
       self->Conclude(st, StepStatus::kPassed, "", "");
@@ -295,13 +302,15 @@ class Journey : public std::enable_shared_from_this<Journey> {
       ctx_.After(poll->interval, [self, st] { self->Attempt(st); });
       return;
     }
-    if (poll && now + poll->interval >= Deadline(*st) && now + poll->interval < st->start + poll->deadline) {
+    if (poll && now + poll->interval >= Deadline(*st) &&
+        now + poll->interval < st->start + poll->deadline) {
       reason = "scenario.timeout";
       message = "the journey's timeout ran out while polling; last: " + message;
       status = StepStatus::kError;
     } else if (poll) {
       message += " (still after " + std::to_string(st->report.attempts) + " attempts in " +
-                 core::FormatDuration(std::chrono::duration_cast<milliseconds>(now - st->start)) + ")";
+                 core::FormatDuration(std::chrono::duration_cast<milliseconds>(now - st->start)) +
+                 ")";
     }
     Conclude(st, status, std::move(reason), std::move(message));
   }
@@ -336,15 +345,20 @@ class Journey : public std::enable_shared_from_this<Journey> {
         if (v.ok()) e.labels.Set(label, *v);
       }
       for (const auto& [name, j] : spec.literal_fields) {
-        if (j.is_boolean()) e.With(name, j.get<bool>());
-        else if (j.is_number_integer()) e.With(name, j.get<int64_t>());
-        else if (j.is_number()) e.With(name, j.get<double>());
-        else if (j.is_string()) e.With(name, j.get<std::string>());
+        if (j.is_boolean())
+          e.With(name, j.get<bool>());
+        else if (j.is_number_integer())
+          e.With(name, j.get<int64_t>());
+        else if (j.is_number())
+          e.With(name, j.get<double>());
+        else if (j.is_string())
+          e.With(name, j.get<std::string>());
       }
       for (const auto& [name, t] : spec.fields) {
         auto v = t.Render(vars_, now);
         if (!v.ok()) continue;
-        e.With(name, t.ForcedString() || !t.IsSolePlaceholder() ? core::FieldValue(*v) : TypedField(*v));
+        e.With(name,
+               t.ForcedString() || !t.IsSolePlaceholder() ? core::FieldValue(*v) : TypedField(*v));
       }
       (void)ctx_.events().Emit(std::move(e));
     }
@@ -365,10 +379,14 @@ class Journey : public std::enable_shared_from_this<Journey> {
 
 std::string_view StepStatusName(StepStatus s) {
   switch (s) {
-    case StepStatus::kPassed: return "passed";
-    case StepStatus::kFailed: return "failed";
-    case StepStatus::kError: return "error";
-    case StepStatus::kSkipped: return "skipped";
+    case StepStatus::kPassed:
+      return "passed";
+    case StepStatus::kFailed:
+      return "failed";
+    case StepStatus::kError:
+      return "error";
+    case StepStatus::kSkipped:
+      return "skipped";
   }
   return "?";
 }
@@ -376,8 +394,8 @@ std::string_view StepStatusName(StepStatus s) {
 nlohmann::json JourneyReport::ToJson() const {
   nlohmann::json steps_json = nlohmann::json::array();
   for (const auto& s : steps) {
-    nlohmann::json j = {{"name", s.name},     {"phase", s.phase},
-                        {"kind", s.kind},     {"status", StepStatusName(s.status)},
+    nlohmann::json j = {{"name", s.name},       {"phase", s.phase},
+                        {"kind", s.kind},       {"status", StepStatusName(s.status)},
                         {"seconds", s.seconds}, {"attempts", s.attempts}};
     if (!s.reason.empty()) j["reason"] = s.reason;
     if (!s.message.empty()) j["message"] = s.message;
@@ -385,9 +403,8 @@ nlohmann::json JourneyReport::ToJson() const {
     if (!s.measure.empty()) j["measure"] = s.measure;
     steps_json.push_back(std::move(j));
   }
-  nlohmann::json j = {{"scenario", scenario},   {"success", success},
-                      {"timed_out", timed_out}, {"cleanup_ok", cleanup_ok},
-                      {"seconds", seconds},     {"steps", steps_json}};
+  nlohmann::json j = {{"scenario", scenario},     {"success", success}, {"timed_out", timed_out},
+                      {"cleanup_ok", cleanup_ok}, {"seconds", seconds}, {"steps", steps_json}};
   if (!failed_step.empty()) j["failed_step"] = failed_step;
   return j;
 }

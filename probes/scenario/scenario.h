@@ -9,14 +9,13 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/config/config_node.h"
 #include "core/event.h"
@@ -26,12 +25,12 @@
 namespace calprobe::probes::scenario {
 
 enum class StepKind {
-  kRequest,       // request: an HTTP call
-  kWait,          // wait: 2s, or wait_until: "{{expires_at}}"
-  kFeasibility,   // feasibility_check: the feasibility probe's options, judged by the oracle
-  kIcsFetch,      // ics_fetch: GET a feed, lint it (errors fail the step)
-  kIcsContains,   // ics_contains: the feed has an event with this UID and/or start
-  kIcsLacks,      // ics_lacks: the feed has no such event
+  kRequest,      // request: an HTTP call
+  kWait,         // wait: 2s, or wait_until: "{{expires_at}}"
+  kFeasibility,  // feasibility_check: the feasibility probe's options, judged by the oracle
+  kIcsFetch,     // ics_fetch: GET a feed, lint it (errors fail the step)
+  kIcsContains,  // ics_contains: the feed has an event with this UID and/or start
+  kIcsLacks,     // ics_lacks: the feed has no such event
 };
 std::string_view StepKindName(StepKind k);
 
@@ -48,14 +47,14 @@ struct JsonCheck {
   enum class Kind { kEquals, kExists, kMissing, kMatches, kContains, kLacks };
   std::string pointer;
   Kind kind = Kind::kEquals;
-  nlohmann::json literal;               // equals/contains/lacks without templates
-  std::optional<JsonTemplate> templ;    // equals/contains/lacks with templates
-  std::optional<std::regex> regex;      // matches
+  nlohmann::json literal;             // equals/contains/lacks without templates
+  std::optional<JsonTemplate> templ;  // equals/contains/lacks with templates
+  std::optional<std::regex> regex;    // matches
   std::string regex_text;
 };
 
 struct Expect {
-  std::vector<int> status;  // empty: any 2xx (request, ics_*) 
+  std::vector<int> status;  // empty: any 2xx (request, ics_*)
   std::vector<JsonCheck> json;
   std::optional<std::chrono::milliseconds> latency;
   std::optional<std::regex> body_matches;
@@ -102,8 +101,8 @@ struct Step {
   std::vector<Capture> captures;
   std::optional<Poll> poll;
   std::vector<EmitSpec> emit;
-  std::optional<TextTemplate> when;  // skipped when it renders "", "false" or "0"
-  std::string measure;               // names the duration in events and metrics
+  std::optional<TextTemplate> when;          // skipped when it renders "", "false" or "0"
+  std::string measure;                       // names the duration in events and metrics
   std::shared_ptr<core::Probe> feasibility;  // kFeasibility, bound with the journey's vars
   std::set<std::string> uses;                // every variable the step's templates use
 };
@@ -112,7 +111,7 @@ struct Scenario {
   std::string name;
   std::string description;
   std::string file;
-  Vars vars;                     // declared defaults (overrides applied)
+  Vars vars;  // declared defaults (overrides applied)
   std::set<std::string> secret_vars;
   std::vector<Step> steps;
   std::vector<Step> cleanup;

@@ -104,8 +104,8 @@ class Factory final : public core::ProbeFactory {
         }
       }
       if (file.empty()) {
-        n["name"].Error("unknown scenario \"" + name + "\" (shipped: " + Join(ShippedScenarioNames()) +
-                        "; use file: for your own)");
+        n["name"].Error("unknown scenario \"" + name + "\" (shipped: " +
+                        Join(ShippedScenarioNames()) + "; use file: for your own)");
       }
     } else {
       std::filesystem::path p = n.String("file");

@@ -29,7 +29,8 @@ std::string Trim(std::string_view s) {
 core::Result<std::string> ApplyFilter(const std::string& filter, const std::string& value) {
   if (filter == "ics") {
     auto t = core::ParseRfc3339(value);
-    if (!t) return core::Status::Error("needs an RFC 3339 instant, got \"" + value.substr(0, 40) + "\"");
+    if (!t)
+      return core::Status::Error("needs an RFC 3339 instant, got \"" + value.substr(0, 40) + "\"");
     std::string s = FormatUtcSeconds(*t);  // 2027-03-15T13:00:00Z
     std::string out;
     for (char c : s) {
@@ -141,8 +142,8 @@ core::Result<std::string> TextTemplate::Render(const Vars& vars, core::TimePoint
     if (p.has_offset) {
       auto t = core::ParseRfc3339(value);
       if (!t) {
-        return core::Status::Error("{{" + p.text + "±…}} needs an RFC 3339 instant, \"" +
-                                   p.text + "\" is \"" + value.substr(0, 40) + "\"");
+        return core::Status::Error("{{" + p.text + "±…}} needs an RFC 3339 instant, \"" + p.text +
+                                   "\" is \"" + value.substr(0, 40) + "\"");
       }
       value = FormatUtcSeconds(*t + p.offset);
     }
@@ -194,8 +195,8 @@ std::string UrlEncode(std::string_view s) {
 }
 
 std::string FormatUtcSeconds(core::TimePoint t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(
-      std::chrono::time_point_cast<std::chrono::seconds>(t));
+  std::time_t tt =
+      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[32];
@@ -246,8 +247,8 @@ core::Result<nlohmann::json> JsonTemplate::Render(const Vars& vars, core::TimePo
   for (const auto& [ptr, t] : strings_) {
     auto r = t.Render(vars, now);
     if (!r.ok()) return r.status();
-    nlohmann::json v = t.IsSolePlaceholder() && !t.ForcedString() ? TypedValue(*r)
-                                                                    : nlohmann::json(*r);
+    nlohmann::json v =
+        t.IsSolePlaceholder() && !t.ForcedString() ? TypedValue(*r) : nlohmann::json(*r);
     if (ptr.empty()) {
       out = std::move(v);
     } else {

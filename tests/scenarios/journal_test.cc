@@ -2,10 +2,11 @@
 // request once and forgets entries that are done (2xx/404/410), keeps failed
 // ones for the next start and gives up after five attempts.
 
+#include "probes/scenario/journal.h"
+
 #include <gtest/gtest.h>
 
 #include "core/store.h"
-#include "probes/scenario/journal.h"
 #include "tests/fakes/fake_http_client.h"
 
 namespace calprobe::probes::scenario {
@@ -28,7 +29,9 @@ TEST(CleanupJournal, RecordReplaceRemove) {
   CleanupJournal j(store->get());
   ASSERT_TRUE(j.Record("a", "hold-to-confirm", {Delete("http://x/holds/h1")}).ok());
   ASSERT_TRUE(j.Record("b", "hold-expiry", {Delete("http://x/holds/h2")}).ok());
-  ASSERT_TRUE(j.Record("a", "hold-to-confirm", {Delete("http://x/holds/h1"), Delete("http://x/bookings/b1")}).ok());
+  ASSERT_TRUE(j.Record("a", "hold-to-confirm",
+                       {Delete("http://x/holds/h1"), Delete("http://x/bookings/b1")})
+                  .ok());
   auto p = j.Pending();
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->size(), 2u);

@@ -18,7 +18,8 @@ struct Parsed {
 
 Parsed Parse(const std::string& yaml, const Vars& overrides = {}) {
   core::ConfigErrors errors;
-  core::ConfigNode root(YAML::Load(yaml), std::make_shared<const std::string>("j.yaml"), "", &errors);
+  core::ConfigNode root(YAML::Load(yaml), std::make_shared<const std::string>("j.yaml"), "",
+                        &errors);
   core::TargetInfo target;
   target.name = "t";
   Parsed p;
@@ -75,9 +76,10 @@ TEST(ScenarioParse, UndefinedVariableWithSuggestion) {
   typo.replace(typo.find("{{ttl}}"), 7, "1");
   typo.replace(typo.find("holds/{{hold_id}}\"}\n    poll"), 17, "holds/{{hold_idd}}");
   p = Parse(typo);
-  EXPECT_NE(p.errors.find("j.yaml:15:20: steps[1].request.url: undefined variable \"{{hold_idd}}\"; "
-                          "did you mean \"hold_id\"?"),
-            std::string::npos)
+  EXPECT_NE(
+      p.errors.find("j.yaml:15:20: steps[1].request.url: undefined variable \"{{hold_idd}}\"; "
+                    "did you mean \"hold_id\"?"),
+      std::string::npos)
       << p.errors;
 }
 
@@ -91,9 +93,10 @@ steps:
     request: {url: "{{u}}"}
     capture: {id: /id}
 )");
-  EXPECT_EQ(p.errors,
-            "j.yaml:5:20: steps[0].request.url: undefined variable \"{{id}}\" (declare it under vars: or "
-            "capture it in an earlier step)\n");
+  EXPECT_EQ(
+      p.errors,
+      "j.yaml:5:20: steps[0].request.url: undefined variable \"{{id}}\" (declare it under vars: or "
+      "capture it in an earlier step)\n");
 }
 
 TEST(ScenarioParse, UnknownKeysBadPointersRegexesAndKinds) {
@@ -116,18 +119,24 @@ steps:
   EXPECT_FALSE(p.scenario);
   const std::string& e = p.errors;
   EXPECT_NE(e.find("j.yaml:6:5: steps[0].expekt: unknown key \"expekt\"; did you mean \"expect\"?"),
-            std::string::npos) << e;
+            std::string::npos)
+      << e;
   EXPECT_NE(e.find("j.yaml:9:31: steps[1].expect.json[0].pointer: bad JSON pointer \"slots/0\"; a "
                    "pointer starts with / (RFC 6901), e.g. /slots/0/start"),
-            std::string::npos) << e;
-  EXPECT_NE(e.find("steps[1].expect.json[1].matches: invalid regular expression"), std::string::npos) << e;
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("steps[1].expect.json[1].matches: invalid regular expression"),
+            std::string::npos)
+      << e;
   EXPECT_NE(e.find("steps[1].capture.x: bad JSON pointer \"no-slash\""), std::string::npos) << e;
   EXPECT_NE(e.find("j.yaml:11:5: steps[2]: a step has exactly one of request, wait, wait_until, "
                    "feasibility_check, ics_fetch, ics_contains, ics_lacks"),
-            std::string::npos) << e;
+            std::string::npos)
+      << e;
   EXPECT_NE(e.find("steps[3].name: duplicate step name \"c\""), std::string::npos) << e;
   EXPECT_NE(e.find("steps[3].ics_contains: give uid:, start: or both to identify the event"),
-            std::string::npos) << e;
+            std::string::npos)
+      << e;
 }
 
 TEST(ScenarioParse, NeedsSteps) {
@@ -149,21 +158,26 @@ std::string Create(const std::string& yaml) {
 
 TEST(ScenarioProbeFactory, EveryShippedScenarioIsValid) {
   ASSERT_EQ(ShippedScenarioNames(),
-            (std::vector<std::string>{"hold-to-confirm", "hold-expiry", "feed-security", "calendar-connect"}));
+            (std::vector<std::string>{"hold-to-confirm", "hold-expiry", "feed-security",
+                                      "calendar-connect"}));
   for (const auto& name : ShippedScenarioNames()) {
     EXPECT_EQ(Create("name: " + name + "\nvars: {base_url: 'http://127.0.0.1:9'}\n"), "") << name;
   }
 }
 
 TEST(ScenarioProbeFactory, UnknownNameAndUndeclaredVar) {
-  EXPECT_EQ(Create("name: hold-to-confrim\n"),
-            "agent.yaml:1:7: targets[0].scenario.name: unknown scenario \"hold-to-confrim\" (shipped: "
-            "hold-to-confirm, hold-expiry, feed-security, calendar-connect; use file: for your own)\n");
-  EXPECT_EQ(Create("name: hold-expiry\nvars: {provider: x}\n"),
-            "agent.yaml:2:18: targets[0].scenario.vars.provider: scenario \"hold-expiry\" declares no "
-            "variable \"provider\" (declared: base_url, duration_minutes, hold_ttl_seconds, provider_id)\n");
-  EXPECT_NE(Create("file: /nonexistent/j.yaml\n").find("cannot read scenario file /nonexistent/j.yaml"),
-            std::string::npos);
+  EXPECT_EQ(
+      Create("name: hold-to-confrim\n"),
+      "agent.yaml:1:7: targets[0].scenario.name: unknown scenario \"hold-to-confrim\" (shipped: "
+      "hold-to-confirm, hold-expiry, feed-security, calendar-connect; use file: for your own)\n");
+  EXPECT_EQ(
+      Create("name: hold-expiry\nvars: {provider: x}\n"),
+      "agent.yaml:2:18: targets[0].scenario.vars.provider: scenario \"hold-expiry\" declares no "
+      "variable \"provider\" (declared: base_url, duration_minutes, hold_ttl_seconds, "
+      "provider_id)\n");
+  EXPECT_NE(
+      Create("file: /nonexistent/j.yaml\n").find("cannot read scenario file /nonexistent/j.yaml"),
+      std::string::npos);
 }
 
 }  // namespace

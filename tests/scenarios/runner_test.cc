@@ -3,6 +3,8 @@
 // cleanup after a failure and after a timeout, and the events (validated
 // against the real catalog).
 
+#include "probes/scenario/runner.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -11,7 +13,6 @@
 #include "core/catalog.h"
 #include "core/store.h"
 #include "probes/scenario/journal.h"
-#include "probes/scenario/runner.h"
 #include "probes/scenario/scenario.h"
 #include "tests/fakes/fake_probe_context.h"
 
@@ -37,7 +38,9 @@ class Ctx final : public core::ProbeContext {
   core::Store* store() override { return store_; }
   const core::TargetInfo& target() override { return inner_.target(); }
   core::TimePoint deadline() override { return deadline_; }
-  void After(core::Duration d, std::function<void()> fn) override { inner_.After(d, std::move(fn)); }
+  void After(core::Duration d, std::function<void()> fn) override {
+    inner_.After(d, std::move(fn));
+  }
 
   FakeProbeContext inner_;
   core::Store* store_ = nullptr;
@@ -106,7 +109,8 @@ class RunnerTest : public ::testing::Test {
   std::shared_ptr<const Scenario> Load(std::string yaml, Vars overrides = {{"ttl", "120"}}) {
     if (overrides.count("ttl")) yaml.replace(yaml.find("vars: {"), 7, "vars: {ttl: 1, ");
     core::ConfigErrors errors;
-    core::ConfigNode root(YAML::Load(yaml), std::make_shared<const std::string>("j.yaml"), "", &errors);
+    core::ConfigNode root(YAML::Load(yaml), std::make_shared<const std::string>("j.yaml"), "",
+                          &errors);
     core::TargetInfo target;
     auto s = ParseScenario(root, overrides, target);
     EXPECT_TRUE(s) << errors.ToString();
@@ -167,8 +171,10 @@ TEST_F(RunnerTest, FailedStepNamesItselfSkipsTheRestAndCleansUp) {
   EXPECT_FALSE(r.success);
   EXPECT_EQ(r.reason, "assertion");
   EXPECT_EQ(r.failed_step, "ready");
-  EXPECT_EQ(r.message.rfind("step 2 ready: JSON /state = \"pending\", expected \"ready\" (still after ", 0),
-            0u) << r.message;
+  EXPECT_EQ(r.message.rfind(
+                "step 2 ready: JSON /state = \"pending\", expected \"ready\" (still after ", 0),
+            0u)
+      << r.message;
   ASSERT_EQ(r.steps.size(), 4u);
   EXPECT_EQ(r.steps[1].status, StepStatus::kFailed);
   EXPECT_GE(r.steps[1].attempts, 45);  // every 100 ms for 5 s

@@ -1,10 +1,11 @@
 // Scenario text templates: placeholders, instant offsets, filters, typing
 // and the errors for bad placeholders.
 
+#include "probes/scenario/template.h"
+
 #include <gtest/gtest.h>
 
 #include "core/event.h"
-#include "probes/scenario/template.h"
 
 namespace calprobe::probes::scenario {
 namespace {
@@ -20,7 +21,8 @@ std::string Render(const std::string& text, const Vars& vars) {
 }
 
 TEST(ScenarioTemplate, SubstitutesVariablesAndLiterals) {
-  EXPECT_EQ(Render("{{base_url}}/api/holds/{{ hold_id }}", {{"base_url", "http://h:1"}, {"hold_id", "h7"}}),
+  EXPECT_EQ(Render("{{base_url}}/api/holds/{{ hold_id }}",
+                   {{"base_url", "http://h:1"}, {"hold_id", "h7"}}),
             "http://h:1/api/holds/h7");
   EXPECT_EQ(Render("no placeholders", {}), "no placeholders");
 }
@@ -83,8 +85,10 @@ TEST(ScenarioTemplate, JsonBodiesTypeSolePlaceholders) {
   ASSERT_TRUE(t.ok()) << t.error();
   auto r = t->Render({{"p", "synthetic-test"}, {"ttl", "120"}, {"flag", "false"}}, kNow);
   ASSERT_TRUE(r.ok()) << r.error();
-  EXPECT_EQ(*r, nlohmann::json::parse(
-                    R"({"provider_id":"synthetic-test","ttl_seconds":120,"note":"ttl 120","id":"120","n":[1,false]})"));
+  EXPECT_EQ(
+      *r,
+      nlohmann::json::parse(
+          R"({"provider_id":"synthetic-test","ttl_seconds":120,"note":"ttl 120","id":"120","n":[1,false]})"));
   auto bad = JsonTemplate::Parse(nlohmann::json::parse(R"({"a":{"b":["{{x"]}})"));
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error(), "/a/b/0: unclosed \"{{\" at offset 0; placeholders look like {{hold_id}}");

@@ -3,13 +3,14 @@
 // include_holds not respected, and cal.ics.feed.requested events validated
 // against the real catalog.
 
+#include "probes/feed/feed_probe.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 
 #include "core/catalog.h"
 #include "core/secrets.h"
-#include "probes/feed/feed_probe.h"
 #include "tests/fakes/fake_probe_context.h"
 
 namespace calprobe::probes::feed {
@@ -69,7 +70,8 @@ HttpResponse Serve(const HttpRequest& r, bool holds_in_plain_feed = false) {
     return resp;
   }
   bool holds = r.url.find("include_holds=true") != std::string::npos;
-  return FakeHttpClient::Ok(Feed(holds || holds_in_plain_feed), {{"content-type", "text/calendar"}});
+  return FakeHttpClient::Ok(Feed(holds || holds_in_plain_feed),
+                            {{"content-type", "text/calendar"}});
 }
 
 TEST_F(FeedProbeTest, HealthyFeedBothVariants) {
@@ -106,7 +108,8 @@ TEST_F(FeedProbeTest, RejectedTokenIsAnAssertionAndTheTokenIsRedacted) {
 }
 
 TEST_F(FeedProbeTest, LintErrorsAndLatency) {
-  auto o = RunWith([](const HttpRequest&) { return FakeHttpClient::Ok("<html>not a calendar</html>"); });
+  auto o =
+      RunWith([](const HttpRequest&) { return FakeHttpClient::Ok("<html>not a calendar</html>"); });
   EXPECT_EQ(o.reason, "lint");
   auto slow = RunWith([](const HttpRequest& r) {
     HttpResponse resp = Serve(r);
@@ -120,7 +123,8 @@ TEST_F(FeedProbeTest, LintErrorsAndLatency) {
 TEST_F(FeedProbeTest, EventMissingFromTheFeedWithHolds) {
   auto o = RunWith([](const HttpRequest& r) {
     if (r.url.find("include_holds=true") != std::string::npos) {
-      return FakeHttpClient::Ok("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nEND:VCALENDAR\r\n");
+      return FakeHttpClient::Ok(
+          "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nEND:VCALENDAR\r\n");
     }
     return Serve(r);
   });
@@ -131,10 +135,16 @@ TEST_F(FeedProbeTest, EventMissingFromTheFeedWithHolds) {
 TEST_F(FeedProbeTest, ConfigErrors) {
   EXPECT_FALSE(Make("url: ftp://x\ninclude_holds: sometimes\ntokn: x\n"));
   std::string e = errors_.ToString();
-  EXPECT_NE(e.find("agent.yaml:1:6: targets[0].feed.url: expected an http:// or https:// URL"), std::string::npos) << e;
-  EXPECT_NE(e.find("targets[0].feed.include_holds: expected true, false or both, got \"sometimes\""),
-            std::string::npos) << e;
-  EXPECT_NE(e.find("targets[0].feed.tokn: unknown key \"tokn\"; did you mean \"token\"?"), std::string::npos) << e;
+  EXPECT_NE(e.find("agent.yaml:1:6: targets[0].feed.url: expected an http:// or https:// URL"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(
+      e.find("targets[0].feed.include_holds: expected true, false or both, got \"sometimes\""),
+      std::string::npos)
+      << e;
+  EXPECT_NE(e.find("targets[0].feed.tokn: unknown key \"tokn\"; did you mean \"token\"?"),
+            std::string::npos)
+      << e;
 }
 
 }  // namespace
