@@ -134,6 +134,10 @@ void RuleExports::OnEvent(const Event& e) {
     if (key->family == ExportFamily::kFieldLast || key->family == ExportFamily::kFieldHistogram ||
         key->family == ExportFamily::kFieldTotal) {
       value = e.Number(key->field);
+      // Booleans read as 1/0, as in signals ("last success < 1").
+      if (!value) {
+        if (auto b = e.Bool(key->field)) value = *b ? 1.0 : 0.0;
+      }
       if (!value) continue;  // the event did not carry the field
     }
     std::array<std::string, kLabelCount> labels;

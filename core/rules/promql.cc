@@ -189,8 +189,11 @@ std::vector<ExportNeed> ExportNeeds(const Rule& rule) {
         break;
       case SignalKind::kLast:
         if (s.events.empty()) break;
-        need(ExportFamily::kLastSeen, s.events[0], "");
-        need(ExportFamily::kFieldLast, s.events[0], s.field);
+        for (const auto& e : s.events) {
+          need(ExportFamily::kLastSeen, e, "");
+          need(ExportFamily::kFieldLast, e, s.field);
+        }
+        // The engine compares with the first event's threshold field.
         if (!c.threshold_field.empty()) need(ExportFamily::kFieldLast, s.events[0], c.threshold_field);
         break;
       case SignalKind::kAnomaly:
@@ -262,17 +265,22 @@ Result<std::string> ConditionExpr(const Rule& rule, const Condition& c,
     }
     case SignalKind::kLast: {
       if (Status st = OneSample(c, "last"); !st.ok()) return st;
-      if (s.events.size() != 1) return Status::Error("last over several events");
-      auto field = [&](const std::string& f) {
-        return "max by (" + x.by + ") (" + Selector(kPromFieldLast, s.events, f, rule.origins) + ")";
-      };
-      const std::string cmp = c.threshold_field.empty()
-                                  ? field(s.field) + " " + x.op + " " + th
-                                  : field(s.field) + " " + x.op + " on(" + x.by + ") " +
-                                        field(c.threshold_field);
-      const std::string fresh = "time() - max by (" + x.by + ") (" +
-                                Selector(kPromLastSeen, s.events, "", rule.origins) +
-                                ") <= " + Num(ToSeconds(c.window));
+      const std::string seen = Selector(kPromLastSeen, s.events, "", rule.origins);
+      // Several events (e.g. expiring / recovered of one state): the field
+      // of the event whose latest occurrence is the group's latest.
+      const std::string value =
+          s.events.size() == 1
+              ? "max by (" + x.by + ") (" + Selector(kPromFieldLast, s.events, s.field, rule.origins) + ")"
+              : "max by (" + x.by + ") (" + Selector(kPromFieldLast, s.events, s.field, rule.origins) +
+                    " and on(" + x.by + ", event) (" + seen + " == on(" + x.by +
+                    ") group_left() max by (" + x.by + ") (" + seen + ")))";
+      const std::string cmp =
+          c.threshold_field.empty()
+              ? value + " " + x.op + " " + th
+              : value + " " + x.op + " on(" + x.by + ") max by (" + x.by + ") (" +
+                    Selector(kPromFieldLast, {s.events[0]}, c.threshold_field, rule.origins) + ")";
+      const std::string fresh =
+          "time() - max by (" + x.by + ") (" + seen + ") <= " + Num(ToSeconds(c.window));
       return "(" + cmp + ")" + OnBy(x) + "(" + fresh + ")";
     }
     case SignalKind::kAlways:

@@ -186,6 +186,17 @@ TEST(PromQL, AnomalyAsRecordingRules) {
   EXPECT_EQ(needs[0].field, "slot_count");
 }
 
+TEST(PromQL, LastOfSeveralEventsReadsTheLatestOne) {
+  const std::string seen =
+      R"(calprobe_rule_event_last_seen_timestamp_seconds{event=~"calprobe\\.tls\\.cert\\.expiring|calprobe\\.tls\\.cert\\.invalid|calprobe\\.tls\\.cert\\.recovered",origin="synthetic"})";
+  EXPECT_EQ(
+      Expr(Builtin("TlsCertificateExpiring")),
+      R"((max by (region, target) (calprobe_rule_event_field_last{event=~"calprobe\\.tls\\.cert\\.expiring|calprobe\\.tls\\.cert\\.invalid|calprobe\\.tls\\.cert\\.recovered",field="days_left",origin="synthetic"} and on(region, target, event) ()" +
+          seen + " == on(region, target) group_left() max by (region, target) (" + seen +
+          "))) < 21) and on(region, target) (time() - max by (region, target) (" + seen +
+          ") <= 3024000)");
+}
+
 TEST(PromQL, Always) { EXPECT_EQ(Expr(Builtin("Watchdog")), "vector(1)"); }
 
 TEST(PromQL, RuleFields) {
