@@ -193,7 +193,13 @@ struct Agent::Impl : AgentState {
     os_signals.cancel();
     FlushResults();
     FlushRollups();
-    io.stop();
+    // Let notifications in flight get their answer (bounded), so a clean
+    // stop does not send them again at the next start.
+    if (notifier) {
+      notifier->Drain(std::chrono::seconds(5), [this] { io.stop(); });
+    } else {
+      io.stop();
+    }
   }
 
   void Reload() {

@@ -155,6 +155,33 @@ void Dispatcher::Start() {
 
 void Dispatcher::Stop() { running_ = false; }
 
+void Dispatcher::Drain(Duration max_wait, std::function<void()> done) {
+  Stop();
+  outbox_->Pause();
+  drain_deadline_ = deps_.clock->Now() + max_wait;
+  drain_done_ = std::move(done);
+  DrainCheck();
+}
+
+void Dispatcher::DrainCheck() {
+  const bool idle = outbox_->InFlight() == 0 && resend_in_flight_.empty();
+  if (idle || !deps_.after || deps_.clock->Now() >= drain_deadline_) {
+    if (!idle) {
+      Log(LogLevel::kWarn,
+          "stopping with notifications in flight; they are sent again at the next start")
+          .Kv("in_flight", outbox_->InFlight());
+    }
+    auto fn = std::move(drain_done_);
+    drain_done_ = nullptr;
+    if (fn) fn();
+    return;
+  }
+  std::weak_ptr<bool> alive = alive_;
+  deps_.after(std::chrono::milliseconds(50), [this, alive] {
+    if (auto a = alive.lock(); a && *a) DrainCheck();
+  });
+}
+
 void Dispatcher::Loop() {
   std::weak_ptr<bool> alive = alive_;
   deps_.after(std::chrono::seconds(1), [this, alive] {

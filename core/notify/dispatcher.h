@@ -65,6 +65,10 @@ class Dispatcher {
   void Start();
   void Stop();
   void Tick();
+  // For shutdown: starts nothing more and calls `done` once no request is in
+  // flight, or after `max_wait` (needs deps.after; without it, at once).
+  // Deliveries not answered stay in the outbox for the next start.
+  void Drain(Duration max_wait, std::function<void()> done);
 
   // Silenced alerts are not notified as firing (checked again at every
   // Reconcile, so a silence that ends notifies a still-firing alert).
@@ -106,6 +110,7 @@ class Dispatcher {
   void Resend(TimePoint now);
   void OnOutcome(const Delivery& d, Outcome o, const std::string& reason);
   void Loop();
+  void DrainCheck();
 
   DispatcherDeps deps_;
   std::vector<ReceiverConfig> receivers_;
@@ -118,6 +123,8 @@ class Dispatcher {
   std::function<bool(const Notification&)> silenced_;
   MetricFamily* total_ = nullptr;
   bool running_ = false;
+  TimePoint drain_deadline_;
+  std::function<void()> drain_done_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -177,6 +177,7 @@ Status Outbox::Enqueue(std::vector<Delivery> deliveries, const std::function<Sta
 }
 
 void Outbox::Pump() {
+  if (paused_) return;
   const TimePoint now = clock_.Now();
   std::vector<std::string> due;
   for (const auto& [q, list] : queues_) {

@@ -98,6 +98,10 @@ class Outbox {
   }
   void SetOptions(const OutboxOptions& o);
 
+  // Starts nothing more (shutdown); answers to requests in flight are still
+  // recorded.
+  void Pause() { paused_ = true; }
+  size_t InFlight() const { return in_flight_.size(); }
   size_t Pending() const;
   std::map<std::string, size_t> PendingByReceiver() const;
   // Returns true iff (receiver, dest) has a delivery waiting or in flight.
@@ -125,6 +129,7 @@ class Outbox {
   Builder build_;
   Observer observer_;
   std::function<bool(const std::string&, int)> gate_;
+  bool paused_ = false;
   std::mt19937_64 rng_;
   std::map<std::string, std::deque<Delivery>> queues_;  // queue key -> pending, oldest first
   std::set<std::string> in_flight_;                     // queue keys

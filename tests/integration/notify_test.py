@@ -295,6 +295,24 @@ receivers:
         self.assert_pd_sequences([key])
         self.assertEqual(self.cap.errors, [])
 
+    def test_clean_stop_waits_for_the_request_in_flight(self):
+        # The same, but SIGTERM: the agent waits for Slack's answer, so the
+        # next start sends nothing again.
+        self.env["CALPROBE_TEST_SLACK_URL"] = self.cap.url("/slackslow/T000/B000/XXXXSECRET")
+        cfg = self.config(["pd", "slack"])
+        self.cap.start()
+        agent = self.agent(cfg)
+        self.post(agent, [hit("us-east")])
+        harness.wait_until(lambda: self.cap.of("slack"), timeout=20, what="Slack request in flight")
+        self.assertEqual(agent.stop(), 0)
+        self.agent(cfg, name="agent2")
+        harness.wait_until(lambda: any("RESOLVED" in r["body"]["text"] for r in self.cap.of("slack")),
+                           timeout=30, what="Slack resolved after the restart")
+        time.sleep(2.5)
+        texts = [r["body"]["text"] for r in self.cap.of("slack")]
+        self.assertEqual([t.split(":")[1] for t in texts], ["red_circle", "large_green_circle"], texts)
+        self.assert_pd_sequences(["calprobe/NotifyRegional/region=us-east"])
+
     def test_webhook_sink_prints_deliveries(self):
         sink_port = harness.free_port()
         sink = self.track(harness.Proc([harness.CALPROBE, "webhook-sink", "--listen",

@@ -76,6 +76,7 @@ class DispatcherTest : public ::testing::Test {
     deps.metrics = &metrics_;
     deps.region = "eu-west";
     deps.jitter_seed = 7;
+    deps.after = [this](Duration, std::function<void()> fn) { timers_.push_back(std::move(fn)); };
     NotifySettings settings;
     settings.external_url = "http://127.0.0.1:9464";
     auto d = Dispatcher::Create(deps, receivers_, settings);
@@ -122,6 +123,7 @@ class DispatcherTest : public ::testing::Test {
   std::vector<ReceiverConfig> receivers_;
   std::vector<rules::Rule> rules_;
   std::unique_ptr<Dispatcher> d_;
+  std::vector<std::function<void()>> timers_;  // deps.after, run by the test
 };
 
 TEST_F(DispatcherTest, RoutesFiringAndResolveToRuleReceiversAndAlertmanager) {
@@ -250,6 +252,39 @@ TEST_F(DispatcherTest, ResolveWaitsForARefreshInFlightToTheSameAlertmanager) {
   EXPECT_EQ(Sent(), (std::vector<std::string>{"http://127.0.0.1:3/api/v2/alerts 1 alert(s)"}));
   http_.DeliverAll();
   EXPECT_EQ(d_->outbox().Pending(), 0u);
+}
+
+TEST_F(DispatcherTest, DrainWaitsForRequestsInFlightAndStartsNoNewOnes) {
+  http_.SetDeferred(true);
+  d_->OnTransitions({T("Global", {}, AlertState::kPending, AlertState::kFiring)}, rules_);
+  EXPECT_EQ(Sent().size(), 4u);  // in flight
+  bool done = false;
+  d_->Drain(seconds(5), [&] { done = true; });
+  d_->OnTransitions({T("Global", {}, AlertState::kFiring, AlertState::kResolved)}, rules_);
+  http_.DeliverAll();
+  EXPECT_TRUE(Sent().empty());  // the resolves wait in the outbox for the next start
+  EXPECT_FALSE(done);           // noticed at the next check
+  ASSERT_FALSE(timers_.empty());
+  auto t = std::move(timers_.back());
+  timers_.clear();
+  t();
+  EXPECT_TRUE(done);
+  EXPECT_EQ(d_->outbox().Pending(), 4u);
+}
+
+TEST_F(DispatcherTest, DrainGivesUpAfterMaxWait) {
+  http_.SetDeferred(true);
+  d_->OnTransitions({T("Global", {}, AlertState::kPending, AlertState::kFiring)}, rules_);
+  bool done = false;
+  d_->Drain(seconds(2), [&] { done = true; });
+  for (int i = 0; i < 100 && !done; ++i) {
+    clock_.Advance(std::chrono::milliseconds(50));
+    auto timers = std::move(timers_);
+    timers_.clear();
+    for (auto& t : timers) t();
+  }
+  EXPECT_TRUE(done);
+  EXPECT_EQ(d_->outbox().Pending(), 4u);  // unanswered: sent again at the next start
 }
 
 TEST_F(DispatcherTest, SilencedAlertsAreNotifiedWhenTheSilenceEnds) {
