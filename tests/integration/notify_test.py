@@ -132,8 +132,10 @@ receivers:
 
         # PagerDuty: trigger and resolve with the deterministic dedup_key;
         # pd and pd-limited (after its 429) each got both, in order.
-        self.assertEqual(self.cap.pd_events(), [(key, "trigger"), (key, "trigger"),
-                                                (key, "resolve"), (key, "resolve")])
+        for prefix in ("/pd/", "/limited"):
+            self.assertEqual([(r["body"]["dedup_key"], r["body"]["event_action"])
+                              for r in self.cap.of("pd") if r["path"].startswith(prefix)],
+                             [(key, "trigger"), (key, "resolve")], prefix)
         trigger = [r for r in self.cap.of("pd") if r["path"].startswith("/pd/")][0]["body"]
         self.assertEqual(trigger["routing_key"], PD_KEY)
         p = trigger["payload"]
