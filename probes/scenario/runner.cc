@@ -269,8 +269,8 @@ class Journey : public std::enable_shared_from_this<Journey> {
     if (left < req->timeout) req->timeout = std::max(left, milliseconds(1));
     core::HttpRequest sent = *req;
     ctx_.http().Fetch(std::move(req.value()), [self, st, sent](core::HttpResponse r) {
-      std::string excerpt = Excerpt(sent, r);
       if (!r.ok()) {
+        std::string excerpt = Excerpt(sent, r);
         bool timeout =
             r.error == core::TransportError::kTimeout && self->Now() >= self->Deadline(*st);
         return self->Retry(
@@ -279,6 +279,9 @@ class Journey : public std::enable_shared_from_this<Journey> {
             core::Secrets::Redact(r.error_message), excerpt);
       }
       auto captured = ApplyCaptures(*st->step, r, &self->vars_);
+      // After the captures: a value captured with `secret: true` is already
+      // registered, so it is redacted in this step's own excerpt too.
+      std::string excerpt = Excerpt(sent, r);
       auto failure = JudgeResponse(*st->step, r, self->vars_, self->Now());
       if (!failure && !captured.ok()) failure = captured.message();
       if (failure) {

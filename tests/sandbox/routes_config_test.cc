@@ -186,7 +186,7 @@ TEST(SandboxConfigTest, ShippedConfigIsValid) {
   ASSERT_NE(src, nullptr);
   auto cfg = LoadSandboxConfig(std::string(src) + "/config/sandbox.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.error();
-  EXPECT_EQ(cfg->providers.size(), 3u);
+  EXPECT_EQ(cfg->providers.size(), 4u);  // p-nyc, p-berlin, synthetic-test, synthetic-journeys
 }
 
 struct BadConfig {
