@@ -97,7 +97,8 @@ int RunExport(const ExportArgs& a) {
     if (!rules.error().empty() && rules.error().back() != '\n') std::cerr << "\n";
     return kExitUsage;
   }
-  if (rules->empty()) return Usage("no alert rules to export (alerts.builtin is false and no rule_files)");
+  if (rules->empty())
+    return Usage("no alert rules to export (alerts.builtin is false and no rule_files)");
 
   core::rules::PromExportOptions opt;
   opt.runbook_base_url = a.runbook_base_url;

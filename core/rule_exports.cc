@@ -50,7 +50,7 @@ struct Series {
   std::array<std::string, kLabelCount> labels;
   double value = 0;
   double at = -std::numeric_limits<double>::infinity();  // field_last: event time of value
-  std::vector<uint64_t> buckets;                          // histograms, not cumulative
+  std::vector<uint64_t> buckets;                         // histograms, not cumulative
   double sum = 0;
   uint64_t count = 0;
 };
@@ -92,8 +92,8 @@ void RuleExports::SetRules(const std::vector<rules::Rule>& rules, TimePoint now)
       }
       if (need.family == ExportFamily::kFieldHistogram) {
         if (p.bounds.empty()) p.bounds = GenericBounds();
-        if (need.boundary && std::find(p.bounds.begin(), p.bounds.end(), *need.boundary) ==
-                                 p.bounds.end()) {
+        if (need.boundary &&
+            std::find(p.bounds.begin(), p.bounds.end(), *need.boundary) == p.bounds.end()) {
           p.bounds.insert(std::upper_bound(p.bounds.begin(), p.bounds.end(), *need.boundary),
                           *need.boundary);
         }
@@ -127,7 +127,8 @@ void RuleExports::OnEvent(const Event& e) {
   const std::string& origin = e.labels.Get(Label::kOrigin);
   const double t = ToUnixSeconds(e.time);
   for (auto [key, x] : it->second) {
-    if (!(origin == kOriginPlatform ? x->plan.platform : origin == kOriginSynthetic && x->plan.synthetic)) {
+    if (!(origin == kOriginPlatform ? x->plan.platform
+                                    : origin == kOriginSynthetic && x->plan.synthetic)) {
       continue;
     }
     std::optional<double> value;
@@ -178,7 +179,8 @@ void RuleExports::OnEvent(const Event& e) {
         break;
       case ExportFamily::kFieldHistogram: {
         auto b = std::lower_bound(x->plan.bounds.begin(), x->plan.bounds.end(), *value);
-        if (b != x->plan.bounds.end()) ++ser.buckets[static_cast<size_t>(b - x->plan.bounds.begin())];
+        if (b != x->plan.bounds.end())
+          ++ser.buckets[static_cast<size_t>(b - x->plan.bounds.begin())];
         ser.sum += *value;
         ++ser.count;
         break;
@@ -283,8 +285,7 @@ std::shared_ptr<RuleExports> InstallRuleExports(MetricsRegistry& metrics, EventP
                                                 RuleExportOptions options) {
   auto x = std::make_shared<RuleExports>(std::move(options));
   pipeline.Subscribe([x](const Event& e) { x->OnEvent(e); });
-  metrics.AddCollector(
-      [x](MetricsWriter* w) { x->Render(w, std::chrono::system_clock::now()); });
+  metrics.AddCollector([x](MetricsWriter* w) { x->Render(w, std::chrono::system_clock::now()); });
   return x;
 }
 

@@ -78,10 +78,8 @@ std::string OnBy(const Ctx& x) { return " and on(" + x.by + ") "; }
 // and, for the whole region, the engine start and today's opening.
 std::string AbsenceBase(const Ctx& x) {
   const Rule& r = x.rule;
-  const std::string last =
-      Selector(kPromLastSeen, x.c.signal.events, "", r.origins);
-  const std::string open =
-      std::string(kPromOpenSince) + "{alertname=" + Quote(r.name) + "}";
+  const std::string last = Selector(kPromLastSeen, x.c.signal.events, "", r.origins);
+  const std::string open = std::string(kPromOpenSince) + "{alertname=" + Quote(r.name) + "}";
   const bool per_region = std::all_of(r.group_by.begin(), r.group_by.end(),
                                       [](Label l) { return l == Label::kRegion; });
   if (per_region) {
@@ -107,9 +105,9 @@ Result<std::string> AnomalyExpr(const Ctx& x, std::vector<PromRecord>* records) 
   const Signal& s = x.c.signal;
   if (s.events.size() != 1) return Status::Error("anomaly over several events");
   if (records == nullptr) return Status::Error("anomaly needs recording rules");
-  const std::string sel =
-      s.field.empty() ? Selector(kPromEventsTotal, s.events, "", x.rule.origins)
-                      : Selector(kPromFieldTotal, s.events, s.field, x.rule.origins);
+  const std::string sel = s.field.empty()
+                              ? Selector(kPromEventsTotal, s.events, "", x.rule.origins)
+                              : Selector(kPromFieldTotal, s.events, s.field, x.rule.origins);
   auto volume = [&](const std::string& offset) {
     return "sum by (" + x.by + ") (increase(" + sel + "[" + x.window + "]" + offset + "))";
   };
@@ -134,8 +132,8 @@ Result<std::string> AnomalyExpr(const Ctx& x, std::vector<PromRecord>* records) 
   std::string e = "(" + base + "volume - " + base + "median) / " + base + "spread " + x.op + " " +
                   Num(x.c.threshold);
   if (x.c.min_samples > 0) {
-    e = "(" + e + ")" + OnBy(x) + "(" + base + "seasons >= " +
-        Num(static_cast<double>(x.c.min_samples)) + ")";
+    e = "(" + e + ")" + OnBy(x) + "(" + base +
+        "seasons >= " + Num(static_cast<double>(x.c.min_samples)) + ")";
   }
   return e;
 }
@@ -181,7 +179,8 @@ std::vector<ExportNeed> ExportNeeds(const Rule& rule) {
         for (const auto& e : s.denominator) need(ExportFamily::kEventsTotal, e, "");
         break;
       case SignalKind::kQuantile:
-        for (const auto& e : s.events) need(ExportFamily::kFieldHistogram, e, s.field)->boundary = c.threshold;
+        for (const auto& e : s.events)
+          need(ExportFamily::kFieldHistogram, e, s.field)->boundary = c.threshold;
         break;
       case SignalKind::kMaxAge:
       case SignalKind::kAbsence:
@@ -194,11 +193,13 @@ std::vector<ExportNeed> ExportNeeds(const Rule& rule) {
           need(ExportFamily::kFieldLast, e, s.field);
         }
         // The engine compares with the first event's threshold field.
-        if (!c.threshold_field.empty()) need(ExportFamily::kFieldLast, s.events[0], c.threshold_field);
+        if (!c.threshold_field.empty())
+          need(ExportFamily::kFieldLast, s.events[0], c.threshold_field);
         break;
       case SignalKind::kAnomaly:
         for (const auto& e : s.events) {
-          need(s.field.empty() ? ExportFamily::kEventsTotal : ExportFamily::kFieldTotal, e, s.field);
+          need(s.field.empty() ? ExportFamily::kEventsTotal : ExportFamily::kFieldTotal, e,
+               s.field);
         }
         break;
       case SignalKind::kAlways:
@@ -224,8 +225,10 @@ Result<std::string> ConditionExpr(const Rule& rule, const Condition& c,
     }
     case SignalKind::kRate: {
       const std::string sel = Selector(kPromEventsTotal, s.events, "", rule.origins);
-      std::string e = "sum by (" + x.by + ") (rate(" + sel + "[" + x.window + "])) " + x.op + " " + th;
-      if (c.min_samples > 0) e = "(" + e + ")" + OnBy(x) + "(" + SumIncrease(x, sel) + " >= " + min + ")";
+      std::string e =
+          "sum by (" + x.by + ") (rate(" + sel + "[" + x.window + "])) " + x.op + " " + th;
+      if (c.min_samples > 0)
+        e = "(" + e + ")" + OnBy(x) + "(" + SumIncrease(x, sel) + " >= " + min + ")";
       return e;
     }
     case SignalKind::kRatio: {
@@ -269,11 +272,12 @@ Result<std::string> ConditionExpr(const Rule& rule, const Condition& c,
       // Several events (e.g. expiring / recovered of one state): the field
       // of the event whose latest occurrence is the group's latest.
       const std::string value =
-          s.events.size() == 1
-              ? "max by (" + x.by + ") (" + Selector(kPromFieldLast, s.events, s.field, rule.origins) + ")"
-              : "max by (" + x.by + ") (" + Selector(kPromFieldLast, s.events, s.field, rule.origins) +
-                    " and on(" + x.by + ", event) (" + seen + " == on(" + x.by +
-                    ") group_left() max by (" + x.by + ") (" + seen + ")))";
+          s.events.size() == 1 ? "max by (" + x.by + ") (" +
+                                     Selector(kPromFieldLast, s.events, s.field, rule.origins) + ")"
+                               : "max by (" + x.by + ") (" +
+                                     Selector(kPromFieldLast, s.events, s.field, rule.origins) +
+                                     " and on(" + x.by + ", event) (" + seen + " == on(" + x.by +
+                                     ") group_left() max by (" + x.by + ") (" + seen + ")))";
       const std::string cmp =
           c.threshold_field.empty()
               ? value + " " + x.op + " " + th
@@ -390,8 +394,10 @@ Result<PromAlert> TranslateRule(const Rule& rule, const PromExportOptions& optio
 
 std::optional<PromAlert> MultiRegionVariant(const Rule& rule, int min_regions,
                                             const PromExportOptions& options) {
-  if (std::find(rule.group_by.begin(), rule.group_by.end(), Label::kTarget) == rule.group_by.end() ||
-      std::find(rule.group_by.begin(), rule.group_by.end(), Label::kRegion) != rule.group_by.end()) {
+  if (std::find(rule.group_by.begin(), rule.group_by.end(), Label::kTarget) ==
+          rule.group_by.end() ||
+      std::find(rule.group_by.begin(), rule.group_by.end(), Label::kRegion) !=
+          rule.group_by.end()) {
     return std::nullopt;
   }
   auto base = TranslateRule(rule, options);
@@ -401,11 +407,13 @@ std::optional<PromAlert> MultiRegionVariant(const Rule& rule, int min_regions,
   PromAlert a = std::move(*base);
   a.name = rule.name + "MultiRegion";
   if (!a.records.empty()) return std::nullopt;  // its recording rules live in the main group
-  a.expr = "count by (" + Join(g, ", ") + ") (\n" + a.expr + "\n) >= " + std::to_string(min_regions);
+  a.expr =
+      "count by (" + Join(g, ", ") + ") (\n" + a.expr + "\n) >= " + std::to_string(min_regions);
   a.labels.emplace_back("scope", "multi-region");
   a.annotations.clear();
   a.annotations.emplace_back(
-      "summary", rule.name + " holds for target {{ $labels.target }} in {{ $value }} regions (at least " +
+      "summary", rule.name +
+                     " holds for target {{ $labels.target }} in {{ $value }} regions (at least " +
                      std::to_string(min_regions) + ")");
   if (!rule.runbook.empty()) {
     a.annotations.emplace_back("runbook_url", options.runbook_base_url + rule.runbook);
@@ -452,7 +460,8 @@ void RenderAlert(const PromAlert& a, std::string* out) {
 
 }  // namespace
 
-std::string RenderPrometheusRules(const std::vector<Rule>& rules, const PromExportOptions& options) {
+std::string RenderPrometheusRules(const std::vector<Rule>& rules,
+                                  const PromExportOptions& options) {
   std::string out =
       "# Prometheus alerting rules generated by `calprobe export-rules --format prometheus`\n";
   if (!options.source.empty()) out += "# from " + options.source + ".\n";

@@ -75,7 +75,7 @@ struct PromAlert {
   Duration keep_firing_for{};
   std::vector<std::pair<std::string, std::string>> labels;
   std::vector<std::pair<std::string, std::string>> annotations;
-  std::vector<std::string> notes;  // written as comments above the rule
+  std::vector<std::string> notes;   // written as comments above the rule
   std::vector<PromRecord> records;  // written before the alert, in the same group
 };
 

@@ -17,8 +17,8 @@ std::vector<rules::Rule> Seed() {
   return r.ok() ? *r : std::vector<rules::Rule>{};
 }
 
-Event Ev(const std::string& name, const std::string& t, std::vector<std::pair<Label, std::string>> labels,
-         std::string origin = "platform") {
+Event Ev(const std::string& name, const std::string& t,
+         std::vector<std::pair<Label, std::string>> labels, std::string origin = "platform") {
   Event e;
   e.name = name;
   e.time = *ParseRfc3339(t);
@@ -49,17 +49,38 @@ TEST(RuleExports, SeriesPerRulePlan) {
   // Synthetic polls feed no built-in rule.
   x.OnEvent(Ev("cal.ics.poll.ok", "2027-03-17T14:59:00Z", {{Label::kSrcId, "s2"}}, "synthetic"));
   const std::string m = Render(x);
-  EXPECT_TRUE(Has(m, R"(calprobe_rule_events_total{event="cal.ics.poll.ok",region="eu-west",origin="platform"} 1)")) << m;
-  EXPECT_TRUE(Has(m, R"(calprobe_rule_events_total{event="cal.ics.poll.ok",region="us-east",origin="platform"} 1)")) << m;
-  EXPECT_TRUE(Has(m, R"(calprobe_rule_event_last_seen_timestamp_seconds{event="cal.ics.poll.ok",region="eu-west",src_id="s1",origin="platform"} 1805295540)")) << m;
-  EXPECT_TRUE(Has(m, R"(calprobe_rule_event_last_seen_timestamp_seconds{event="cal.ics.poll.ok",region="us-east",src_id="s1",origin="platform"} 1805295480)")) << m;
+  EXPECT_TRUE(Has(
+      m,
+      R"(calprobe_rule_events_total{event="cal.ics.poll.ok",region="eu-west",origin="platform"} 1)"))
+      << m;
+  EXPECT_TRUE(Has(
+      m,
+      R"(calprobe_rule_events_total{event="cal.ics.poll.ok",region="us-east",origin="platform"} 1)"))
+      << m;
+  EXPECT_TRUE(Has(
+      m,
+      R"(calprobe_rule_event_last_seen_timestamp_seconds{event="cal.ics.poll.ok",region="eu-west",src_id="s1",origin="platform"} 1805295540)"))
+      << m;
+  EXPECT_TRUE(Has(
+      m,
+      R"(calprobe_rule_event_last_seen_timestamp_seconds{event="cal.ics.poll.ok",region="us-east",src_id="s1",origin="platform"} 1805295480)"))
+      << m;
   EXPECT_EQ(m.find("s2"), std::string::npos) << m;
-  EXPECT_EQ(m.find("p1"), std::string::npos) << "provider is no group_by label of these rules\n" << m;
-  EXPECT_TRUE(Has(m, R"(calprobe_rule_engine_start_timestamp_seconds{region="us-east"} 1805292000)")) << m;
+  EXPECT_EQ(m.find("p1"), std::string::npos) << "provider is no group_by label of these rules\n"
+                                             << m;
+  EXPECT_TRUE(
+      Has(m, R"(calprobe_rule_engine_start_timestamp_seconds{region="us-east"} 1805292000)"))
+      << m;
   // 11:00 in New York on a Wednesday: DashboardSilence's hours opened at 09:00 EDT.
-  EXPECT_TRUE(Has(m, R"(calprobe_rule_business_open_since_timestamp_seconds{alertname="DashboardSilence",region="us-east"} 1805288400)")) << m;
+  EXPECT_TRUE(Has(
+      m,
+      R"(calprobe_rule_business_open_since_timestamp_seconds{alertname="DashboardSilence",region="us-east"} 1805288400)"))
+      << m;
   const std::string saturday = Render(x, "2027-03-20T15:00:00Z");
-  EXPECT_TRUE(Has(saturday, R"(calprobe_rule_business_open_since_timestamp_seconds{alertname="DashboardSilence",region="us-east"} 0)")) << saturday;
+  EXPECT_TRUE(Has(
+      saturday,
+      R"(calprobe_rule_business_open_since_timestamp_seconds{alertname="DashboardSilence",region="us-east"} 0)"))
+      << saturday;
 }
 
 TEST(RuleExports, HistogramHasTheThresholdAsABound) {
@@ -70,7 +91,8 @@ TEST(RuleExports, HistogramHasTheThresholdAsABound) {
                   .With("duration_ms", ms));
   }
   const std::string m = Render(x);
-  const std::string l = R"({event="cal.feasible.generated",field="duration_ms",region="us-east",origin="platform")";
+  const std::string l =
+      R"({event="cal.feasible.generated",field="duration_ms",region="us-east",origin="platform")";
   EXPECT_TRUE(Has(m, "calprobe_rule_event_field_bucket" + l + R"(,le="1000"} 0)")) << m;
   EXPECT_TRUE(Has(m, "calprobe_rule_event_field_bucket" + l + R"(,le="2000"} 2)")) << m;
   EXPECT_TRUE(Has(m, "calprobe_rule_event_field_bucket" + l + R"(,le="2500"} 3)")) << m;
@@ -87,9 +109,15 @@ TEST(RuleExports, HistogramHasTheThresholdAsABound) {
                 .With("duration_ms", 10.0)
                 .With("slot_count", int64_t{5}));
   const std::string m2 = Render(x);
-  EXPECT_TRUE(Has(m2, R"(calprobe_rule_event_field_total{event="cal.feasible.generated",field="slot_count",role="tutor",region="us-east",origin="platform"} 12)")) << m2;
+  EXPECT_TRUE(Has(
+      m2,
+      R"(calprobe_rule_event_field_total{event="cal.feasible.generated",field="slot_count",role="tutor",region="us-east",origin="platform"} 12)"))
+      << m2;
   // The same event also feeds DashboardSilence's last-seen gauge.
-  EXPECT_TRUE(Has(m, R"(calprobe_rule_event_last_seen_timestamp_seconds{event="cal.feasible.generated",region="us-east",origin="platform"} 1805295540)")) << m;
+  EXPECT_TRUE(Has(
+      m,
+      R"(calprobe_rule_event_last_seen_timestamp_seconds{event="cal.feasible.generated",region="us-east",origin="platform"} 1805295540)"))
+      << m;
 }
 
 TEST(RuleExports, LastFieldIsTheLatestByEventTime) {
@@ -102,8 +130,14 @@ TEST(RuleExports, LastFieldIsTheLatestByEventTime) {
                 .With("size", int64_t{5})
                 .With("queue_size", int64_t{100}));
   const std::string m = Render(x);
-  EXPECT_TRUE(Has(m, R"(calprobe_rule_event_field_last{event="cal.ics.backlog",field="size",region="us-east",origin="platform"} 120)")) << m;
-  EXPECT_TRUE(Has(m, R"(calprobe_rule_event_field_last{event="cal.ics.backlog",field="queue_size",region="us-east",origin="platform"} 100)")) << m;
+  EXPECT_TRUE(Has(
+      m,
+      R"(calprobe_rule_event_field_last{event="cal.ics.backlog",field="size",region="us-east",origin="platform"} 120)"))
+      << m;
+  EXPECT_TRUE(Has(
+      m,
+      R"(calprobe_rule_event_field_last{event="cal.ics.backlog",field="queue_size",region="us-east",origin="platform"} 100)"))
+      << m;
 }
 
 TEST(RuleExports, CapDropsNewLabelSetsAndCountsThem) {
@@ -114,8 +148,14 @@ TEST(RuleExports, CapDropsNewLabelSetsAndCountsThem) {
                  {{Label::kRegion, "us-east"}, {Label::kProvider, p}}));
   }
   const std::string m = Render(x);
-  EXPECT_TRUE(Has(m, R"(calprobe_rule_events_total{event="cal.ics.feed.token.regenerated",provider="p1",region="us-east",origin="platform"} 2)")) << m;
-  EXPECT_TRUE(Has(m, R"(calprobe_rule_events_total{event="cal.ics.feed.token.regenerated",provider="p2",region="us-east",origin="platform"} 1)")) << m;
+  EXPECT_TRUE(Has(
+      m,
+      R"(calprobe_rule_events_total{event="cal.ics.feed.token.regenerated",provider="p1",region="us-east",origin="platform"} 2)"))
+      << m;
+  EXPECT_TRUE(Has(
+      m,
+      R"(calprobe_rule_events_total{event="cal.ics.feed.token.regenerated",provider="p2",region="us-east",origin="platform"} 1)"))
+      << m;
   EXPECT_EQ(m.find("p3"), std::string::npos) << m;
   EXPECT_TRUE(Has(m, R"(calprobe_rule_export_dropped_total{family="events_total"} 2)")) << m;
   EXPECT_TRUE(Has(m, R"(calprobe_rule_export_series{family="events_total"} 2)")) << m;
@@ -133,9 +173,14 @@ TEST(RuleExports, ReloadKeepsUnchangedSeriesAndDropsReplannedOnes) {
   }
   x.SetRules(rules, *ParseRfc3339("2027-03-17T14:30:00Z"));
   const std::string m = Render(x);
-  EXPECT_TRUE(Has(m, R"(calprobe_rule_events_total{event="cal.hold.created",region="us-east",origin="platform"} 1)")) << m;
+  EXPECT_TRUE(Has(
+      m,
+      R"(calprobe_rule_events_total{event="cal.hold.created",region="us-east",origin="platform"} 1)"))
+      << m;
   EXPECT_EQ(m.find("p1"), std::string::npos) << m;
-  EXPECT_TRUE(Has(m, R"(calprobe_rule_engine_start_timestamp_seconds{region="us-east"} 1805293800)")) << m;
+  EXPECT_TRUE(
+      Has(m, R"(calprobe_rule_engine_start_timestamp_seconds{region="us-east"} 1805293800)"))
+      << m;
 
   x.SetRules({}, *ParseRfc3339("2027-03-17T14:31:00Z"));  // no rules: nothing exported
   x.OnEvent(Ev("cal.hold.created", "2027-03-17T14:59:00Z", {{Label::kRegion, "us-east"}}));

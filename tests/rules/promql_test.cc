@@ -47,18 +47,20 @@ TEST(PromQL, CountPerKey) {
 }
 
 TEST(PromQL, CountWithMinSamples) {
-  EXPECT_EQ(Expr(Parse(R"(rules:
+  EXPECT_EQ(
+      Expr(Parse(R"(rules:
   - name: A
     signal: {kind: count, event: cal.hold.created}
     window: 5m
     threshold: 1
     min_samples: 2
 )")),
-            R"((sum by (region) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[5m])) > 1) and on(region) (sum by (region) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[5m])) >= 2))");
+      R"((sum by (region) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[5m])) > 1) and on(region) (sum by (region) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[5m])) >= 2))");
 }
 
 TEST(PromQL, RateOverSeveralEventsAndBothOrigins) {
-  EXPECT_EQ(Expr(Parse(R"(rules:
+  EXPECT_EQ(
+      Expr(Parse(R"(rules:
   - name: A
     signal: {kind: rate, events: [cal.ics.poll.ok, cal.ics.poll.error]}
     window: 10m
@@ -67,16 +69,18 @@ TEST(PromQL, RateOverSeveralEventsAndBothOrigins) {
     min_samples: 3
     origins: [platform, synthetic]
 )")),
-            R"((sum by (region) (rate(calprobe_rule_events_total{event=~"cal\\.ics\\.poll\\.ok|cal\\.ics\\.poll\\.error"}[10m])) < 0.5) and on(region) (sum by (region) (increase(calprobe_rule_events_total{event=~"cal\\.ics\\.poll\\.ok|cal\\.ics\\.poll\\.error"}[10m])) >= 3))");
+      R"((sum by (region) (rate(calprobe_rule_events_total{event=~"cal\\.ics\\.poll\\.ok|cal\\.ics\\.poll\\.error"}[10m])) < 0.5) and on(region) (sum by (region) (increase(calprobe_rule_events_total{event=~"cal\\.ics\\.poll\\.ok|cal\\.ics\\.poll\\.error"}[10m])) >= 3))");
 }
 
 TEST(PromQL, RatioWithMinSamples) {
-  EXPECT_EQ(Expr(Builtin("HoldExpirySpike")),
-            R"((sum by (region) (increase(calprobe_rule_events_total{event="cal.hold.expired",origin="platform"}[15m])) / sum by (region) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[15m])) > 0.2) and on(region) (sum by (region) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[15m])) >= 10))");
+  EXPECT_EQ(
+      Expr(Builtin("HoldExpirySpike")),
+      R"((sum by (region) (increase(calprobe_rule_events_total{event="cal.hold.expired",origin="platform"}[15m])) / sum by (region) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[15m])) > 0.2) and on(region) (sum by (region) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[15m])) >= 10))");
 }
 
 TEST(PromQL, RatioBelowCountsMissingNumeratorAsZeroAndNeedsADenominator) {
-  EXPECT_EQ(Expr(Parse(R"(rules:
+  EXPECT_EQ(
+      Expr(Parse(R"(rules:
   - name: A
     signal: {kind: ratio, numerator: cal.hold.converted, denominator: [cal.hold.created]}
     window: 1h
@@ -84,27 +88,31 @@ TEST(PromQL, RatioBelowCountsMissingNumeratorAsZeroAndNeedsADenominator) {
     threshold: 0.1
     group_by: [provider]
 )")),
-            R"(((sum by (region, provider) (increase(calprobe_rule_events_total{event="cal.hold.converted",origin="platform"}[1h])) or on(region, provider) 0 * sum by (region, provider) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[1h]))) / sum by (region, provider) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[1h])) <= 0.1) and on(region, provider) (sum by (region, provider) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[1h])) > 0))");
+      R"(((sum by (region, provider) (increase(calprobe_rule_events_total{event="cal.hold.converted",origin="platform"}[1h])) or on(region, provider) 0 * sum by (region, provider) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[1h]))) / sum by (region, provider) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[1h])) <= 0.1) and on(region, provider) (sum by (region, provider) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[1h])) > 0))");
 }
 
 TEST(PromQL, Quantile) {
-  EXPECT_EQ(Expr(Builtin("FeasibilityLatency")),
-            R"((histogram_quantile(0.95, sum by (le, region) (rate(calprobe_rule_event_field_bucket{event="cal.feasible.generated",field="duration_ms",origin="platform"}[1m]))) > 2000) and on(region) (sum by (region) (increase(calprobe_rule_event_field_count{event="cal.feasible.generated",field="duration_ms",origin="platform"}[1m])) >= 1))");
+  EXPECT_EQ(
+      Expr(Builtin("FeasibilityLatency")),
+      R"((histogram_quantile(0.95, sum by (le, region) (rate(calprobe_rule_event_field_bucket{event="cal.feasible.generated",field="duration_ms",origin="platform"}[1m]))) > 2000) and on(region) (sum by (region) (increase(calprobe_rule_event_field_count{event="cal.feasible.generated",field="duration_ms",origin="platform"}[1m])) >= 1))");
 }
 
 TEST(PromQL, MaxAgeWithActiveBound) {
-  EXPECT_EQ(Expr(Builtin("SyncStaleness")),
-            R"((time() - max by (region, src_id) (calprobe_rule_event_last_seen_timestamp_seconds{event=~"cal\\.ics\\.poll\\.ok|cal\\.ics\\.poll\\.error",origin="platform"}) > 2700) <= 86400)");
+  EXPECT_EQ(
+      Expr(Builtin("SyncStaleness")),
+      R"((time() - max by (region, src_id) (calprobe_rule_event_last_seen_timestamp_seconds{event=~"cal\\.ics\\.poll\\.ok|cal\\.ics\\.poll\\.error",origin="platform"}) > 2700) <= 86400)");
 }
 
 TEST(PromQL, AbsenceInBusinessHours) {
-  EXPECT_EQ(Expr(Builtin("DashboardSilence")),
-            R"((time() - max by (region) (calprobe_rule_event_last_seen_timestamp_seconds{event=~"cal\\.rule\\.updated|cal\\.feasible\\.generated",origin="platform"} or calprobe_rule_engine_start_timestamp_seconds or calprobe_rule_business_open_since_timestamp_seconds{alertname="DashboardSilence"}) > 1800)
+  EXPECT_EQ(
+      Expr(Builtin("DashboardSilence")),
+      R"((time() - max by (region) (calprobe_rule_event_last_seen_timestamp_seconds{event=~"cal\\.rule\\.updated|cal\\.feasible\\.generated",origin="platform"} or calprobe_rule_engine_start_timestamp_seconds or calprobe_rule_business_open_since_timestamp_seconds{alertname="DashboardSilence"}) > 1800)
 and on(region) (calprobe_rule_business_open_since_timestamp_seconds{alertname="DashboardSilence"} > 0))");
 }
 
 TEST(PromQL, AbsencePerKeyCountsFromOpeningPerRegion) {
-  EXPECT_EQ(Expr(Parse(R"(rules:
+  EXPECT_EQ(
+      Expr(Parse(R"(rules:
   - name: Quiet
     signal: {kind: absence, events: [cal.rule.updated]}
     window: 10m
@@ -112,31 +120,34 @@ TEST(PromQL, AbsencePerKeyCountsFromOpeningPerRegion) {
     group_by: [provider]
     business_hours: {timezone: UTC, weekdays: [mon], start: "09:00", end: "17:00"}
 )")),
-            R"((time() - (max by (region, provider) (calprobe_rule_event_last_seen_timestamp_seconds{event="cal.rule.updated",origin="platform"}) >= on(region) group_left() max by (region) (calprobe_rule_business_open_since_timestamp_seconds{alertname="Quiet"}) or on(region, provider) (0 * max by (region, provider) (calprobe_rule_event_last_seen_timestamp_seconds{event="cal.rule.updated",origin="platform"}) + on(region) group_left() max by (region) (calprobe_rule_business_open_since_timestamp_seconds{alertname="Quiet"}))) > 600)
+      R"((time() - (max by (region, provider) (calprobe_rule_event_last_seen_timestamp_seconds{event="cal.rule.updated",origin="platform"}) >= on(region) group_left() max by (region) (calprobe_rule_business_open_since_timestamp_seconds{alertname="Quiet"}) or on(region, provider) (0 * max by (region, provider) (calprobe_rule_event_last_seen_timestamp_seconds{event="cal.rule.updated",origin="platform"}) + on(region) group_left() max by (region) (calprobe_rule_business_open_since_timestamp_seconds{alertname="Quiet"}))) > 600)
 and on(region) (calprobe_rule_business_open_since_timestamp_seconds{alertname="Quiet"} > 0))");
 }
 
 TEST(PromQL, AbsencePerKeyWithoutBusinessHours) {
-  EXPECT_EQ(Expr(Parse(R"(rules:
+  EXPECT_EQ(
+      Expr(Parse(R"(rules:
   - name: Quiet
     signal: {kind: absence, events: [cal.rule.updated]}
     window: 10m
     threshold: 10m
     group_by: [provider]
 )")),
-            R"(time() - max by (region, provider) (calprobe_rule_event_last_seen_timestamp_seconds{event="cal.rule.updated",origin="platform"}) > 600)");
+      R"(time() - max by (region, provider) (calprobe_rule_event_last_seen_timestamp_seconds{event="cal.rule.updated",origin="platform"}) > 600)");
 }
 
 TEST(PromQL, AnyOfRatioOrLastAgainstAnotherField) {
-  EXPECT_EQ(Expr(Builtin("IcsPollErrors")),
-            R"(((sum by (region) (increase(calprobe_rule_events_total{event="cal.ics.poll.error",origin="platform"}[15m])) / sum by (region) (increase(calprobe_rule_events_total{event=~"cal\\.ics\\.poll\\.ok|cal\\.ics\\.poll\\.error",origin="platform"}[15m])) > 0.05) and on(region) (sum by (region) (increase(calprobe_rule_events_total{event=~"cal\\.ics\\.poll\\.ok|cal\\.ics\\.poll\\.error",origin="platform"}[15m])) >= 20))
+  EXPECT_EQ(
+      Expr(Builtin("IcsPollErrors")),
+      R"(((sum by (region) (increase(calprobe_rule_events_total{event="cal.ics.poll.error",origin="platform"}[15m])) / sum by (region) (increase(calprobe_rule_events_total{event=~"cal\\.ics\\.poll\\.ok|cal\\.ics\\.poll\\.error",origin="platform"}[15m])) > 0.05) and on(region) (sum by (region) (increase(calprobe_rule_events_total{event=~"cal\\.ics\\.poll\\.ok|cal\\.ics\\.poll\\.error",origin="platform"}[15m])) >= 20))
 or
 ((max by (region) (calprobe_rule_event_field_last{event="cal.ics.backlog",field="size",origin="platform"}) > on(region) max by (region) (calprobe_rule_event_field_last{event="cal.ics.backlog",field="queue_size",origin="platform"})) and on(region) (time() - max by (region) (calprobe_rule_event_last_seen_timestamp_seconds{event="cal.ics.backlog",origin="platform"}) <= 900)))");
 }
 
 TEST(PromQL, LastAgainstThresholdPerTarget) {
-  EXPECT_EQ(Expr(Builtin("ProbeFailing")),
-            R"((max by (region, target, probe, provider) (calprobe_rule_event_field_last{event="calprobe.probe.result",field="recent_failures",origin="synthetic"}) >= 3) and on(region, target, probe, provider) (time() - max by (region, target, probe, provider) (calprobe_rule_event_last_seen_timestamp_seconds{event="calprobe.probe.result",origin="synthetic"}) <= 900))");
+  EXPECT_EQ(
+      Expr(Builtin("ProbeFailing")),
+      R"((max by (region, target, probe, provider) (calprobe_rule_event_field_last{event="calprobe.probe.result",field="recent_failures",origin="synthetic"}) >= 3) and on(region, target, probe, provider) (time() - max by (region, target, probe, provider) (calprobe_rule_event_last_seen_timestamp_seconds{event="calprobe.probe.result",origin="synthetic"}) <= 900))");
 }
 
 TEST(PromQL, AnomalyAsRecordingRules) {
@@ -211,8 +222,9 @@ TEST(PromQL, RuleFields) {
   EXPECT_EQ(PromDuration(a->keep_firing_for), "10m");
   EXPECT_EQ(a->labels, (std::vector<std::pair<std::string, std::string>>{{"severity", "page"}}));
   std::map<std::string, std::string> ann(a->annotations.begin(), a->annotations.end());
-  EXPECT_EQ(ann["summary"],
-            "Feasibility p95 {{ printf \"%.6g\" $value }} ms > 2000 ms for 5m in {{ $labels.region }}");
+  EXPECT_EQ(
+      ann["summary"],
+      "Feasibility p95 {{ printf \"%.6g\" $value }} ms > 2000 ms for 5m in {{ $labels.region }}");
   EXPECT_EQ(ann["runbook_url"],
             "https://example.test/calprobe/blob/main/ops/runbooks/feasibility-latency.md");
   EXPECT_TRUE(a->notes.empty());
@@ -249,8 +261,9 @@ TEST(PromQL, UntranslatableConditionIsNamedNotDropped) {
 )");
   auto a = TranslateRule(r, {});
   ASSERT_TRUE(a.ok()) << a.error();
-  EXPECT_EQ(a->expr,
-            R"(sum by (region) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[5m])) > 5)");
+  EXPECT_EQ(
+      a->expr,
+      R"(sum by (region) (increase(calprobe_rule_events_total{event="cal.hold.created",origin="platform"}[5m])) > 5)");
   ASSERT_EQ(a->notes.size(), 1u);
   EXPECT_EQ(a->notes[0],
             "left out (fires on the other conditions only): any_of[1]: min_samples 2 on a last "
@@ -259,17 +272,19 @@ TEST(PromQL, UntranslatableConditionIsNamedNotDropped) {
   r.any_of.erase(r.any_of.begin());
   auto none = TranslateRule(r, {});  // nothing left
   ASSERT_FALSE(none.ok());
-  EXPECT_EQ(none.error(), "condition: min_samples 2 on a last signal (one sample per group) never holds");
+  EXPECT_EQ(none.error(),
+            "condition: min_samples 2 on a last signal (one sample per group) never holds");
   const std::string file = RenderPrometheusRules({r}, {});
-  EXPECT_NE(file.find("      # A: not exported: condition: min_samples 2"), std::string::npos) << file;
+  EXPECT_NE(file.find("      # A: not exported: condition: min_samples 2"), std::string::npos)
+      << file;
 }
 
 TEST(PromQL, MultiRegionVariant) {
   auto a = MultiRegionVariant(Builtin("ProbeFailing"), 2, {});
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->name, "ProbeFailingMultiRegion");
-  EXPECT_EQ(a->expr, "count by (target, probe, provider) (\n" + Expr(Builtin("ProbeFailing")) +
-                         "\n) >= 2");
+  EXPECT_EQ(a->expr,
+            "count by (target, probe, provider) (\n" + Expr(Builtin("ProbeFailing")) + "\n) >= 2");
   EXPECT_EQ(a->labels.back(), (std::pair<std::string, std::string>{"scope", "multi-region"}));
   // Rules without target (or already per region) have none.
   EXPECT_FALSE(MultiRegionVariant(Builtin("HoldExpirySpike"), 2, {}).has_value());
