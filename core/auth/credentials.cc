@@ -211,7 +211,13 @@ void CredentialSet::Authorize(const std::string& name, const TargetInfo* by,
     return;
   }
   TimePoint now = clock_.Now();
-  bool have = !rt.token.empty() && (!rt.token_expiry || now < *rt.token_expiry);
+  // A token is not sent in its last moments (clock skew between us and the
+  // resource server): a tenth of its lifetime, at most 5 s.
+  Duration skew{};
+  if (rt.token_expiry) {
+    skew = std::min<Duration>(std::chrono::seconds(5), (*rt.token_expiry - rt.fetched_at) / 10);
+  }
+  bool have = !rt.token.empty() && (!rt.token_expiry || now < *rt.token_expiry - skew);
   bool renew = !have;
   if (have && rt.token_expiry) {
     Duration ahead =
@@ -378,13 +384,17 @@ void CredentialSet::Record(const std::string& name, std::string_view kind, const
     const CredentialSpec* spec = Find(name);
     Duration lead = spec ? spec->warn_before : std::chrono::hours(72);
     bool within = *o.expiry - now <= lead;
-    // A fresh expiry (renewed token, new key) re-arms the warning.
+    // A fresh expiry (renewed token, new key) re-arms the warning; while it
+    // stays inside the lead time the warning is repeated twice a day, so
+    // count-over-24h alert rules keep firing until the credential is renewed.
     if (rep.expiry != o.expiry && !within) rep.expiring_sent = false;
-    if (within && !rep.expiring_sent && !(spec && spec->kind == CredentialKind::kOAuth2)) {
+    bool due = !rep.expiring_sent || now - rep.expiring_sent_at >= std::chrono::hours(12);
+    if (within && due && !(spec && spec->kind == CredentialKind::kOAuth2)) {
       // OAuth tokens are short-lived by design and renewed automatically;
       // their expiry is a gauge, not news.
       EmitEvent("calprobe.credential.expiring", name, kind, o, by);
       rep.expiring_sent = true;
+      rep.expiring_sent_at = now;
     }
   }
   rep.expiry = o.expiry;

@@ -88,6 +88,7 @@ class CredentialSet {
     Observation::State state = Observation::State::kUnknown;
     std::optional<TimePoint> expiry;
     bool expiring_sent = false;
+    TimePoint expiring_sent_at{};
     std::string kind;
   };
   void FetchToken(Runtime& rt, const TargetInfo* by, std::function<void(const FetchResult&)> cb);

@@ -148,20 +148,36 @@ ChainCheck CheckChain(const std::vector<std::string>& pem_chain, std::string_vie
                                 : X509_STORE_load_file(store, ca_file.c_str()) == 1;
   STACK_OF(X509)* untrusted = sk_X509_new_null();
   for (size_t i = 1; i < certs.size(); ++i) sk_X509_push(untrusted, certs[i].get());
-  X509_STORE_CTX* ctx = X509_STORE_CTX_new();
-  int err = X509_V_ERR_UNSPECIFIED, depth = 0;
-  if (ctx && X509_STORE_CTX_init(ctx, store, leaf, untrusted) == 1) {
-    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx),
-                               std::chrono::system_clock::to_time_t(now));
-    c.chain_verified = X509_verify_cert(ctx) == 1;
-    err = X509_STORE_CTX_get_error(ctx);
-    depth = X509_STORE_CTX_get_error_depth(ctx);
-  }
+  // Verifies at `now`; with `ignore_time` the validity dates are skipped
+  // (is an expired chain otherwise sound?).
+  auto verify = [&](bool ignore_time, int* err, int* depth) {
+    X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+    bool ok = false;
+    *err = X509_V_ERR_UNSPECIFIED;
+    *depth = 0;
+    if (ctx && X509_STORE_CTX_init(ctx, store, leaf, untrusted) == 1) {
+      X509_VERIFY_PARAM* p = X509_STORE_CTX_get0_param(ctx);
+      // An explicit check time takes precedence over NO_CHECK_TIME in
+      // OpenSSL, so set one or the other.
+      if (ignore_time) {
+        X509_VERIFY_PARAM_set_flags(p, X509_V_FLAG_NO_CHECK_TIME);
+      } else {
+        X509_VERIFY_PARAM_set_time(p, std::chrono::system_clock::to_time_t(now));
+      }
+      ok = X509_verify_cert(ctx) == 1;
+      *err = X509_STORE_CTX_get_error(ctx);
+      *depth = X509_STORE_CTX_get_error_depth(ctx);
+    }
+    X509_STORE_CTX_free(ctx);
+    return ok;
+  };
+  int err = 0, depth = 0, err2 = 0, depth2 = 0;
+  c.chain_verified = verify(false, &err, &depth);
+  bool sound = c.chain_verified || verify(true, &err2, &depth2);
   if (!c.chain_verified) {
     c.verify_error = X509_verify_cert_error_string(err);
     if (!loaded) c.verify_error += " (cannot load CA bundle \"" + ca_file + "\")";
   }
-  X509_STORE_CTX_free(ctx);
   sk_X509_free(untrusted);  // the certificates stay owned by `certs`
   X509_STORE_free(store);
 
@@ -174,6 +190,7 @@ ChainCheck CheckChain(const std::vector<std::string>& pem_chain, std::string_vie
   } else {
     c.verdict = Verdict::kOk;
   }
+  c.usable = sound && c.hostname_match;
   return c;
 }
 

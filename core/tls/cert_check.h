@@ -36,6 +36,7 @@ struct ChainCheck {
   std::string issuer;  // the leaf's issuer (RFC 2253)
   bool hostname_match = false;
   bool chain_verified = false;  // verifies against the trust store at `now`
+  bool usable = false;          // verifies (validity dates aside) and matches the host name
   std::string verify_error;     // OpenSSL's reason when !chain_verified
   Verdict verdict = Verdict::kInvalid;
   double days_left = 0;  // (earliest_expiry - now) in days; negative once expired

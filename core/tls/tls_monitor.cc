@@ -178,7 +178,9 @@ void TlsMonitor::Emit(const TargetInfo& t, const Origin& o, const std::string& n
       .With("not_after", FormatRfc3339(c.earliest_expiry))
       .With("issuer", c.issuer)
       .With("hostname_match", c.hostname_match)
-      .With("chain_verified", c.chain_verified);
+      .With("chain_verified", c.chain_verified)
+      // Verifies and matches the host, expiry aside (the level covers expiry).
+      .With("usable", c.usable);
   if (!c.verify_error.empty()) e.With("verify_error", c.verify_error);
   if (Status s = events_.Emit(std::move(e)); !s.ok()) {
     Log(LogLevel::kWarn, "TLS event rejected").Kv("event", name).Kv("error", s.message());

@@ -225,6 +225,11 @@ targets:
         self.assertEqual([(e["name"], e["fields"]["level"]) for e in soon_ev],
                          [("calprobe.tls.cert.expiring", "critical")])
         self.assertEqual(soon_ev[0]["labels"]["probe"], "ics")
+        # `usable`: verifies with the dates aside and matches the host (what
+        # the TlsCertificateInvalid rule reads; expiry has its own rules).
+        usable = {t: evs[-1]["fields"]["usable"] for t, evs in by_target.items()}
+        self.assertEqual(usable, {"tls-soon": True, "tls-expired": True, "tls-wronghost": False,
+                                  "tls-incomplete": False, "tls-selfsigned": False})
         exp_ev = by_target["tls-expired"]
         self.assertEqual([(e["name"], e["fields"]["level"]) for e in exp_ev],
                          [("calprobe.tls.cert.expiring", "expired")])
