@@ -97,6 +97,7 @@ void ReadRequest(const ConfigNode& n, RequestSpec* r) {
     if (auto v = status.AsInt(100, 599)) r->expect_status.push_back(static_cast<int>(*v));
   }
   r->max_body_bytes = n.Bytes("max_body", r->max_body_bytes);
+  r->auth = n.String("auth", "");
   n.RejectUnknownKeys();
 }
 

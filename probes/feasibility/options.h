@@ -26,6 +26,7 @@ struct RequestSpec {
   std::optional<JsonTemplate> body_json;  // body: {a: map} sent as JSON
   std::vector<int> expect_status;         // empty: any 2xx
   uint64_t max_body_bytes = 8 * 1024 * 1024;
+  std::string auth;  // a credential under `credentials:` (docs/credentials.md); empty: none
 };
 
 enum class NowSource {

@@ -61,6 +61,8 @@ class FakeProbeContext final : public core::ProbeContext {
   core::Store* store() override { return nullptr; }
   const core::TargetInfo& target() override { return target_; }
   core::TimePoint deadline() override { return clock_.Now() + timeout_; }
+  core::auth::CredentialSet* credentials() override { return credentials_; }
+  void set_credentials(core::auth::CredentialSet* c) { credentials_ = c; }
   void After(core::Duration delay, std::function<void()> fn) override {
     timers_.emplace_back(clock_.Now() + delay, std::move(fn));
   }
@@ -89,6 +91,7 @@ class FakeProbeContext final : public core::ProbeContext {
   RecordingSink sink_;
   core::TargetInfo target_;
   core::Duration timeout_ = std::chrono::seconds(10);
+  core::auth::CredentialSet* credentials_ = nullptr;
   std::vector<std::pair<core::TimePoint, std::function<void()>>> timers_;
 };
 

@@ -7,8 +7,10 @@
 #include <cstdlib>
 
 #include "calendar/oracle/oracle.h"
+#include "core/auth/credentials.h"
 #include "core/catalog.h"
 #include "core/event.h"
+#include "core/metrics.h"
 #include "probes/feasibility/feasibility_probe.h"
 #include "tests/fakes/fake_probe_context.h"
 
@@ -119,6 +121,51 @@ TEST_F(FeasibilityProbeTest, HealthyAnswerAcrossDstSucceeds) {
   EXPECT_EQ(gen[0].labels.Get(core::Label::kOrigin), "synthetic");
   EXPECT_TRUE(ctx_.sink().Named("calprobe.feasibility.mismatch").empty());
   EXPECT_TRUE(ctx_.sink().rejected.empty());
+}
+
+// request.auth names a credential: its header is added; an expired one fails
+// the run with the credential's reason and sends nothing.
+TEST_F(FeasibilityProbeTest, AuthAddsTheCredentialAndExpiredOnesFailFirst) {
+  core::MetricsRegistry metrics;
+  core::auth::CredentialSet creds(ctx_.fake_http(), ctx_.sink(), metrics, ctx_.manual_clock());
+  core::auth::CredentialSpec api;
+  api.name = "platform";
+  api.kind = core::auth::CredentialKind::kBearer;
+  api.token = "tok-123456";
+  core::auth::CredentialSpec old = api;
+  old.name = "old";
+  old.declared_expiry = kAgentNow - hours(1);
+  creds.Configure({api, old}, "test");
+  ctx_.set_credentials(&creds);
+  std::string with_auth = std::string(kOptions);
+  with_auth.replace(with_auth.find("  headers:"), 0, "  auth: platform\n");
+  auto probe = Make(with_auth);
+  ctx_.fake_http().SetHandler([](const HttpRequest&) {
+    return FakeHttpClient::Ok(Answer(NewYork(), kWindow, kAgentNow), {}, 0.05);
+  });
+  auto out = testing::RunOnce(*probe, ctx_);
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(out->success) << out->message;
+  ASSERT_EQ(ctx_.fake_http().requests().size(), 1u);
+  const auto& headers = ctx_.fake_http().requests()[0].headers;
+  EXPECT_NE(
+      std::find(headers.begin(), headers.end(),
+                std::make_pair(std::string("Authorization"), std::string("Bearer tok-123456"))),
+      headers.end());
+
+  std::string expired = std::string(kOptions);
+  expired.replace(expired.find("  headers:"), 0, "  auth: old\n");
+  auto probe2 = Make(expired);
+  out = testing::RunOnce(*probe2, ctx_);
+  ASSERT_TRUE(out);
+  EXPECT_FALSE(out->success);
+  EXPECT_EQ(out->reason, "credential.expired");
+  EXPECT_EQ(ctx_.fake_http().requests().size(), 1u);  // nothing sent
+  ASSERT_EQ(ctx_.sink().Named("calprobe.credential.expired").size(), 1u);
+  EXPECT_EQ(ctx_.sink().Named("calprobe.credential.expired")[0].String("credential"), "old");
+  EXPECT_EQ(metrics.Gauge("calprobe_credential_valid", "", {"credential", "kind"})
+                .Value({"old", "bearer"}),
+            0);
 }
 
 TEST_F(FeasibilityProbeTest, SlotsLeftOnWinterTimeAreDstShift) {
