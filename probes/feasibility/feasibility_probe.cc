@@ -142,16 +142,15 @@ class FeasibilityProbe final : public core::Probe {
     }
     core::auth::CredentialSet* creds = ctx.credentials();
     if (!creds) return Finish(run, Fail("credential.unavailable", "no credentials configured"));
-    creds->Authorize(o.request.auth, &ctx.target(),
-                     [this, run, window, now_estimate,
-                      req = std::move(req)](core::auth::AuthResult a) mutable {
-                       if (!a.ok) return Finish(run, Fail(a.reason, a.message));
-                       for (auto& h : a.headers) req.headers.push_back(std::move(h));
-                       run->ctx->http().Fetch(std::move(req), [this, run, window,
-                                                               now_estimate](HttpResponse r) {
-                         OnResponse(run, window, now_estimate, r);
-                       });
-                     });
+    creds->Authorize(
+        o.request.auth, &ctx.target(),
+        [this, run, window, now_estimate, req = std::move(req)](core::auth::AuthResult a) mutable {
+          if (!a.ok) return Finish(run, Fail(a.reason, a.message));
+          for (auto& h : a.headers) req.headers.push_back(std::move(h));
+          run->ctx->http().Fetch(std::move(req), [this, run, window, now_estimate](HttpResponse r) {
+            OnResponse(run, window, now_estimate, r);
+          });
+        });
   }
 
   void OnResponse(const std::shared_ptr<RunState>& run, const oracle::Span& window,
