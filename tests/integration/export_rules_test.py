@@ -40,7 +40,7 @@ SAMPLE_FIELDS = {
                               "notifications_dead_letter": 0, "targets": 0},
 }
 TLS = {"host": "h.example", "level": "warning", "verdict": "expiring", "days_left": 10,
-       "not_after": "2027-01-01T00:00:00Z", "chain_verified": True}
+       "not_after": "2027-01-01T00:00:00Z", "chain_verified": True, "usable": True}
 CREDENTIAL = {"credential": "c1", "kind": "oauth", "state": "expired", "valid": False}
 SAMPLE_FIELDS.update({
     "calprobe.tls.cert.expiring": TLS, "calprobe.tls.cert.invalid": TLS,
