@@ -58,7 +58,7 @@ bool BearerOk(const std::string& header, const std::string& token) {
 std::optional<AdminResponse> AgentState::CheckWriteAuth(const AdminRequest& r) const {
   if (config.agent.ingest_token.empty()) {
     nlohmann::json err = {{"error",
-                           "this endpoint is disabled: set agent.ingest_token, e.g. "
+                           "event ingest and silences are disabled: set agent.ingest_token, e.g. "
                            "ingest_token: ${CALPROBE_INGEST_TOKEN}"}};
     return AdminResponse::Json(401, err.dump() + "\n");
   }
@@ -102,19 +102,7 @@ void AgentState::RegisterRoutes() {
     return AdminResponse::Json(200, Secrets::Redact(out.dump(2)) + "\n");
   });
   admin->Route("POST", "/api/v1/events", [this](const AdminRequest& r) {
-    if (config.agent.ingest_token.empty()) {
-      nlohmann::json err = {{"error",
-                             "event ingest is disabled: set agent.ingest_token, e.g. "
-                             "ingest_token: ${CALPROBE_INGEST_TOKEN}"}};
-      return AdminResponse::Json(401, err.dump() + "\n");
-    }
-    if (!BearerOk(r.authorization, config.agent.ingest_token)) {
-      nlohmann::json err = {
-          {"error", "missing or wrong bearer token (send Authorization: Bearer <agent.ingest_token>)"}};
-      AdminResponse resp = AdminResponse::Json(401, err.dump() + "\n");
-      resp.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return resp;
-    }
+    if (auto denied = CheckWriteAuth(r)) return *denied;
     nlohmann::json errors = nlohmann::json::array();
     size_t accepted = 0, lines = 0, line_no = 0, pos = 0;
     std::string_view body = r.body;
