@@ -1,4 +1,5 @@
 #include "core/auth/credentials.h"
+#include "core/http/http_client.h"
 
 #include <openssl/evp.h>
 
@@ -23,20 +24,7 @@ std::string Base64(std::string_view in) {
   return out;
 }
 
-std::string FormEncode(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string FormEncode(std::string_view s) { return core::PercentEncode(s); }
 
 std::optional<TimePoint> TokenExpiry(const std::string& token) {
   if (auto t = DecodeJwtTimes(token)) return t->exp;

@@ -35,6 +35,9 @@ enum class TransportError {
   kOther,               // http.error
 };
 std::string_view TransportErrorCode(TransportError e);
+// RFC 3986 percent-encoding of everything but unreserved characters
+// (ALPHA / DIGIT / "-" / "." / "_" / "~"): query values, form bodies.
+std::string PercentEncode(std::string_view s);
 
 struct HttpRequest {
   std::string method = "GET";

@@ -1,8 +1,25 @@
 #include <algorithm>
+#include <cctype>
 
 #include "core/http/http_client.h"
 
 namespace calprobe::core {
+
+std::string PercentEncode(std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
 
 std::string_view TransportErrorCode(TransportError e) {
   switch (e) {

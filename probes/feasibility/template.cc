@@ -1,4 +1,5 @@
 #include "probes/feasibility/template.h"
+#include "core/http/http_client.h"
 
 #include <algorithm>
 #include <cctype>
@@ -62,20 +63,7 @@ std::string_view Template::SoleVariable() const {
   return {};
 }
 
-std::string UrlEncode(std::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string UrlEncode(std::string_view s) { return core::PercentEncode(s); }
 
 namespace {
 

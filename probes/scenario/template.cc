@@ -1,4 +1,5 @@
 #include "probes/scenario/template.h"
+#include "core/http/http_client.h"
 
 #include <cctype>
 #include <charconv>
@@ -179,20 +180,7 @@ core::FieldValue TypedField(const std::string& s) {
   return s;
 }
 
-std::string UrlEncode(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string UrlEncode(std::string_view s) { return core::PercentEncode(s); }
 
 std::string FormatUtcSeconds(core::TimePoint t) {
   std::time_t tt =
