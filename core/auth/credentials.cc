@@ -175,6 +175,17 @@ AuthResult CredentialSet::StaticResult(const Runtime& rt) const {
   return r;
 }
 
+AuthResult CredentialSet::AfterFetch(const std::string& name, const FetchResult& f,
+                                     bool with_cached_expiry) const {
+  auto it = creds_.find(name);
+  if (f.ok && it != creds_.end()) return CachedResult(it->second);
+  AuthResult r;
+  r.reason = f.ok ? "credential.unknown" : f.obs.reason;
+  r.message = f.ok ? "credential removed by a reload" : f.obs.message;
+  if (with_cached_expiry && it != creds_.end()) r.expiry = it->second.token_expiry;
+  return r;
+}
+
 AuthResult CredentialSet::CachedResult(const Runtime& rt) const {
   AuthResult r;
   r.ok = true;
@@ -229,15 +240,7 @@ void CredentialSet::Authorize(const std::string& name, const TargetInfo* by,
     return;
   }
   FetchToken(rt, by, [this, name, done = std::move(done)](const FetchResult& f) {
-    auto it = creds_.find(name);
-    if (f.ok && it != creds_.end()) {
-      done(CachedResult(it->second));
-      return;
-    }
-    AuthResult r;
-    r.reason = f.ok ? "credential.unknown" : f.obs.reason;
-    r.message = f.ok ? "credential removed by a reload" : f.obs.message;
-    done(std::move(r));
+    done(AfterFetch(name, f, /*with_cached_expiry=*/false));
   });
 }
 
@@ -261,16 +264,7 @@ void CredentialSet::Check(const std::string& name, const TargetInfo* by,
     return;
   }
   FetchToken(rt, by, [this, name, done = std::move(done)](const FetchResult& f) {
-    auto it = creds_.find(name);
-    if (f.ok && it != creds_.end()) {
-      done(CachedResult(it->second));
-      return;
-    }
-    AuthResult r;
-    r.reason = f.ok ? "credential.unknown" : f.obs.reason;
-    r.message = f.ok ? "credential removed by a reload" : f.obs.message;
-    if (it != creds_.end()) r.expiry = it->second.token_expiry;  // the cached token's, if any
-    done(std::move(r));
+    done(AfterFetch(name, f, /*with_cached_expiry=*/true));
   });
 }
 

@@ -94,6 +94,10 @@ class CredentialSet {
   void FetchToken(Runtime& rt, const TargetInfo* by, std::function<void(const FetchResult&)> cb);
   AuthResult StaticResult(const Runtime& rt) const;
   AuthResult CachedResult(const Runtime& rt) const;
+  // The answer once a token fetch for `name` finished: the cached token, or
+  // why there is none (with the cached token's expiry when asked, for Check).
+  AuthResult AfterFetch(const std::string& name, const FetchResult& f,
+                        bool with_cached_expiry) const;
   void EmitEvent(const std::string& name, const std::string& credential, std::string_view kind,
                  const Observation& o, const TargetInfo* by);
 
