@@ -112,6 +112,38 @@ class Proc:
             return f.read().decode("utf-8", "replace")
 
 
+def write_nginx_conf(directory, servers, http_extra=""):
+    """Writes DIRECTORY/nginx.conf for a foreground, single-process nginx that
+    keeps its pid and temp files in DIRECTORY; `servers` are server blocks."""
+    conf = os.path.join(directory, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""
+daemon off;
+master_process off;
+worker_processes 1;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {directory}/body;
+  proxy_temp_path {directory}/proxy;
+  fastcgi_temp_path {directory}/fastcgi;
+  uwsgi_temp_path {directory}/uwsgi;
+  scgi_temp_path {directory}/scgi;
+  keepalive_requests 1000000;
+{http_extra}
+{servers}
+}}
+""")
+    return conf
+
+
+def start_nginx(directory, conf):
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    return Proc([nginx, "-c", conf, "-p", directory], os.path.join(directory, "out.log"))
+
+
 class Nginx:
     """A private nginx on 127.0.0.1:port serving `root` plus /health."""
 
@@ -120,23 +152,7 @@ class Nginx:
         self.dir = os.path.join(workdir, f"nginx-{self.port}")
         os.makedirs(self.dir, exist_ok=True)
         root = root or self.dir
-        conf = os.path.join(self.dir, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(f"""
-daemon off;
-master_process off;
-worker_processes 1;
-pid {self.dir}/nginx.pid;
-error_log {self.dir}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  client_body_temp_path {self.dir}/body;
-  proxy_temp_path {self.dir}/proxy;
-  fastcgi_temp_path {self.dir}/fastcgi;
-  uwsgi_temp_path {self.dir}/uwsgi;
-  scgi_temp_path {self.dir}/scgi;
-  keepalive_requests 1000000;
+        conf = write_nginx_conf(self.dir, f"""
   server {{
     listen 127.0.0.1:{self.port};
     root {root};
@@ -144,11 +160,8 @@ http {{
     location = /json {{ default_type application/json; return 200 '{{"status":"ok","items":[1,2,3]}}'; }}
     location = /fail {{ return 503; }}
     {extra_locations}
-  }}
-}}
-""")
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        self.proc = Proc([nginx, "-c", conf, "-p", self.dir], os.path.join(self.dir, "out.log"))
+  }}""")
+        self.proc = start_nginx(self.dir, conf)
         wait_http_ok(self.url("/health"))
 
     def url(self, path="/"):

@@ -8,7 +8,6 @@ calprobe_tls_cert_* gauges, verdict in /api/v1/targets and threshold events."""
 import datetime
 import json
 import os
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -44,29 +43,9 @@ class TlsNginx:
     location = /health {{ default_type text/plain; return 200 "ok\\n"; }}
     location = /feed.ics {{ default_type text/calendar; }}
   }}""")
-        conf = os.path.join(self.dir, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(f"""
-daemon off;
-master_process off;
-worker_processes 1;
-pid {self.dir}/nginx.pid;
-error_log {self.dir}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {self.dir}/body;
-  proxy_temp_path {self.dir}/proxy;
-  fastcgi_temp_path {self.dir}/fastcgi;
-  uwsgi_temp_path {self.dir}/uwsgi;
-  scgi_temp_path {self.dir}/scgi;
-  types {{ text/calendar ics; }}
-{"".join(blocks)}
-}}
-""")
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        self.proc = harness.Proc([nginx, "-c", conf, "-p", self.dir],
-                                 os.path.join(self.dir, "out.log"))
+        conf = harness.write_nginx_conf(self.dir, "".join(blocks),
+                                        http_extra="  types { text/calendar ics; }")
+        self.proc = harness.start_nginx(self.dir, conf)
         for port in self.ports.values():
             harness.wait_until(lambda p=port: _port_open(p), what=f"nginx on {port}")
 
