@@ -97,6 +97,16 @@ struct EventState {
   void Reset(int line, size_t stack_depth);
 };
 
+// One closed VEVENT's snapshot entry, kept in feed order until the end of
+// the feed (see Analyzer::BuildSnapshot).
+struct PendingEvent {
+  EventKey key;
+  uint64_t hash = 0;  // content hash
+  int begin_line = 0;
+  bool has_uid = false;
+  bool has_recurrence_id = false;
+};
+
 struct StackEntry {
   Component kind;
   uint64_t name_hash;  // uppercase component name, to match END
@@ -111,7 +121,9 @@ class Analyzer {
  private:
   // analyze.cc: driver, content-level checks and BEGIN/END structure.
   bool CheckStart(Scanner& scanner, ContentLine* first);
-  void CheckLineContent(const ContentLine& cl);
+  // `end_offset`: body offset after the line (Scanner::offset()).
+  void CheckLineContent(const ContentLine& cl, size_t end_offset);
+  bool LineIsClean(size_t end_offset);
   bool HandleBegin(const ContentLine& cl);
   void HandleEnd(const ContentLine& cl);
   void FinishFeed(const Scanner& scanner, int last_line);
@@ -127,8 +139,10 @@ class Analyzer {
   void ReportInvalid(const ContentLine& cl, std::string_view expected,
                      std::string_view why = {});
 
-  // lint_event.cc: checks when a VEVENT closes.
+  // lint_event.cc: checks when a VEVENT closes, and the snapshot.
   void FinishEvent();
+  void BuildSnapshot();  // pending_ -> result_.snapshot, event.duplicate_uid
+  void ReportDuplicate(const PendingEvent& p);
   int64_t CheckRrule();  // returns the approximate last instance (unix)
   void CheckExdates();
 
@@ -145,6 +159,10 @@ class Analyzer {
   std::vector<StackEntry> stack_;
   bool structure_broken_ = false;
   bool stopped_ = false;  // a hard limit was hit; the rest is not read
+  // body_[0, clean_prefix_) passed CleanPrefix: lines inside need no
+  // CheckText. Extended a chunk at a time by LineIsClean, until a defect.
+  size_t clean_prefix_ = 0;
+  bool clean_stopped_ = false;
   int calendars_ = 0;
   size_t objects_ = 0;  // direct children of VCALENDAR except VTIMEZONE
   int calendar_line_ = 0;
@@ -154,6 +172,7 @@ class Analyzer {
 
   bool in_event_ = false;
   EventState event_;
+  std::vector<PendingEvent> pending_;  // snapshot entries in feed order
   std::string key_buf_;   // uppercased component names
   std::string cstr_buf_;  // NUL-terminated copies for libical
 

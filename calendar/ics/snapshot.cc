@@ -60,9 +60,10 @@ Delta ComputeDelta(const Snapshot& before, const Snapshot& after) {
       ++d.changed;
     }
   }
-  for (const auto& [key, hash] : before.events) {
-    if (after.events.find(key) == after.events.end()) ++d.removed;
-  }
+  // Keys are unique in each snapshot: the keys of `before` not matched
+  // above (after.size() - added were) are the removed ones.
+  const size_t matched = after.events.size() - static_cast<size_t>(d.added);
+  d.removed = static_cast<int>(before.events.size() - matched);
   return d;
 }
 

@@ -1,5 +1,6 @@
 #include "calendar/ics/text.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -49,7 +50,118 @@ size_t Utf8Length(std::string_view s, size_t i) {
   return 0;
 }
 
+// Checks the character at body[i] for CleanPrefix(): returns the offset
+// after it (after the LF for a CR...CR LF line end), or 0 when it is a
+// control character, a lone CR or invalid UTF-8 (0 is never a valid end).
+inline size_t CleanCharEnd(std::string_view body, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(body[i]);
+  if (c >= 0x80) {
+    const size_t len = Utf8Length(body, i);
+    return len == 0 ? 0 : i + len;
+  }
+  if (c == '\r') {
+    size_t j = i;
+    while (j < body.size() && body[j] == '\r') ++j;
+    return (j < body.size() && body[j] == '\n') ? j + 1 : 0;
+  }
+  if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) return 0;
+  return i + 1;
+}
+
+#if defined(__SSE2__)
+// Bit k of each mask describes byte k of a 64-byte block.
+struct BlockMasks {
+  uint64_t bad_ctl = 0;  // control bytes other than TAB and LF (CR included), DEL
+  uint64_t cr = 0;
+  uint64_t lf = 0;
+  uint64_t hi = 0;     // >= 0x80
+  uint64_t cont = 0;   // 0x80-0xBF: UTF-8 continuation bytes
+  uint64_t ge_e0 = 0;  // >= 0xE0 (with hi): leads of 3- and 4-byte sequences
+  uint64_t ge_f0 = 0;  // >= 0xF0 (with hi): leads of 4-byte sequences
+  uint64_t rare = 0;   // C0, C1, E0, ED: leads whose validity needs a closer look
+};
+
+inline uint64_t Bits(__m128i m, int lane) {
+  return static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(m))) << (16 * lane);
+}
+
+BlockMasks Classify(const char* p) {
+  BlockMasks m;
+  for (int lane = 0; lane < 4; ++lane) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * lane));
+    const __m128i lf = _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'));
+    const __m128i cr = _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'));
+    // Bytes are signed here: 0x00-0x1F is (v > -1) & (v < 0x20).
+    __m128i ctl = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(-1)),
+                                _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    ctl = _mm_andnot_si128(_mm_or_si128(lf, _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))), ctl);
+    ctl = _mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
+    const __m128i c0c1 = _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8(static_cast<char>(0xFE))),
+                                        _mm_set1_epi8(static_cast<char>(0xC0)));
+    const __m128i e0ed = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xE0))),
+                                      _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xED))));
+    m.bad_ctl |= Bits(ctl, lane);
+    m.cr |= Bits(cr, lane);
+    m.lf |= Bits(lf, lane);
+    m.hi |= Bits(v, lane);
+    m.cont |= Bits(_mm_cmplt_epi8(v, _mm_set1_epi8(-64)), lane);
+    m.ge_e0 |= Bits(_mm_cmpgt_epi8(v, _mm_set1_epi8(-33)), lane);
+    m.ge_f0 |= Bits(_mm_cmpgt_epi8(v, _mm_set1_epi8(-17)), lane);
+    m.rare |= Bits(_mm_or_si128(c0c1, e0ed), lane);
+  }
+  m.ge_e0 &= m.hi;
+  m.ge_f0 &= m.hi;
+  return m;
+}
+#endif
+
 }  // namespace
+
+size_t CleanPrefix(std::string_view body) {
+  const size_t n = body.size();
+#if defined(__SSE2__)
+  // 64 bytes per step, without a branch per character: a byte sequence is
+  // valid UTF-8 iff the continuation bytes are exactly the 1-3 positions
+  // after each lead byte, no lead is C0/C1/F5-FF, and the second bytes
+  // after E0/ED/F0/F4 are in range (the rare leads are checked one by
+  // one). `need` carries continuation positions into the next block,
+  // `cr_open` a CR in the last byte (it must be followed by LF). The
+  // tail is checked in a copy padded with spaces, so a sequence or CR left
+  // open at the end fails. On a failure the prefix stops a few bytes before
+  // the block (before a sequence that began in the previous one): a
+  // shorter prefix is always safe, the lines after it get CheckText.
+  uint64_t need = 0;
+  bool cr_open = false;
+  alignas(16) char tail[64];
+  for (size_t base = 0; base <= n; base += 64) {
+    const char* block = body.data() + base;
+    if (n - base < 64) {
+      std::memset(tail, ' ', sizeof tail);
+      std::memcpy(tail, block, n - base);
+      block = tail;
+    }
+    const BlockMasks m = Classify(block);
+    const uint64_t lead = m.hi & ~m.cont;
+    const uint64_t required = (lead << 1) | (m.ge_e0 << 2) | (m.ge_f0 << 3) | need;
+    uint64_t bad = (required ^ m.cont) | (m.bad_ctl & ~(m.cr & ((m.lf >> 1) | (1ull << 63))));
+    if (cr_open && (m.lf & 1) == 0) bad |= 1;
+    for (uint64_t r = m.rare | m.ge_f0; r != 0 && bad == 0; r &= r - 1) {
+      if (Utf8Length(body, base + static_cast<size_t>(__builtin_ctzll(r))) == 0) bad = 1;
+    }
+    if (bad != 0) return base >= 3 ? base - 3 : 0;
+    need = (lead >> 63) | (m.ge_e0 >> 62) | (m.ge_f0 >> 61);
+    cr_open = (m.cr >> 63) != 0;
+  }
+  return n;
+#else
+  for (size_t i = 0; i < n;) {
+    const size_t end = CleanCharEnd(body, i);
+    if (end == 0) return i;
+    i = end;
+  }
+  return n;
+#endif
+}
 
 TextIssues CheckText(std::string_view s) {
   TextIssues r;

@@ -17,6 +17,17 @@ struct TextIssues {
 
 TextIssues CheckText(std::string_view s);
 
+// Returns the length of a prefix of `body` that is valid UTF-8 and has no
+// control characters other than HTAB, LF and the CR of CR LF: the whole
+// body when it is so, else a point at or a few bytes before the first
+// defect (or the first CR CR LF, which it leaves to the per-line check).
+// Every logical line that lies inside that prefix, folded or not, passes
+// CheckText (unfolding removes only line ends and ASCII blanks, which sit
+// on character boundaries), so the analyzer checks the body in a few large
+// SIMD steps instead of line by line and calls CheckText only after the
+// prefix. Not meaningful for CR-only bodies.
+size_t CleanPrefix(std::string_view body);
+
 // Shortens `s` for quoting in a finding message: at most `max` bytes (cut on
 // a UTF-8 boundary), control characters and invalid bytes as '?'.
 std::string QuoteForMessage(std::string_view s, size_t max = 60);

@@ -98,6 +98,83 @@ TEST(IcsText, Utf8AndControls) {
   EXPECT_EQ(QuoteForMessage(std::string(100, 'x'), 10), std::string(10, 'x') + "...");
 }
 
+// Reference for CleanPrefix: every line passes CheckText once its line
+// end (LF, CR LF or CR...CR LF, as the scanner strips them) is cut off.
+bool CleanByLines(std::string_view body) {
+  while (!body.empty()) {
+    size_t lf = body.find('\n');
+    std::string_view line = body.substr(0, lf);
+    while (lf != std::string_view::npos && !line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    if (CheckText(line).any()) return false;
+    if (lf == std::string_view::npos) break;
+    body.remove_prefix(lf + 1);
+  }
+  return true;
+}
+
+TEST(IcsText, CleanPrefixExamples) {
+  EXPECT_EQ(CleanPrefix(""), 0u);
+  std::string clean = "BEGIN:VCALENDAR\r\nSUMMARY:Zo\xC3\xAB \xE6\x9D\xB1\xE4\xBA\xAC \xF0\x9F\x9A\x80\r\n"
+                      " folded\ttext\r\nEND:VCALENDAR\r\n";
+  for (int copies = 0; copies < 5; ++copies) clean += clean;  // several 64-byte blocks
+  EXPECT_EQ(CleanPrefix(clean), clean.size());
+  EXPECT_EQ(CleanPrefix(clean + "no line end"), clean.size() + 11);
+  // Each defect ends the prefix at or before itself.
+  for (std::string_view defect : std::vector<std::string_view>{"\x01", std::string_view("\0", 1), "\x7F", "\r", "\r\r\n",
+                                  "\xC3", "\xC3(", "\xC0\xAF", "\xE0\x80\x80", "\xED\xA0\x80",
+                                  "\xF0\x80\x80\x80", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80",
+                                  "\x80", "\xE2\x82"}) {
+    for (size_t at : {size_t{0}, size_t{62}, size_t{63}, size_t{64}, clean.size() - 1,
+                      clean.size()}) {
+      std::string body = clean;
+      body.insert(at, defect);
+      EXPECT_LE(CleanPrefix(body), at) << "defect at " << at;
+    }
+  }
+}
+
+TEST(IcsText, CleanPrefixMatchesLineByLineCheck) {
+  // Random bodies from an alphabet of line ends, controls, valid and invalid
+  // UTF-8 pieces: every line that ends inside the prefix must pass
+  // CheckText, and the prefix covers the body iff every line passes (CR CR
+  // LF line ends, which CleanPrefix leaves to the per-line check, aside).
+  const std::vector<std::string> pieces = {
+      "a", "BEGIN:", " ", "\t", "\r\n", "\n", "\r", "\r\r\n", std::string("\0", 1), "\x1F",
+      "\x7F", "\xC3\xA9", "\xC2\x80", "\xDF\xBF", "\xE0\xA0\x80", "\xED\x9F\xBF",
+      "\xEF\xBF\xBD", "\xF0\x90\x80\x80", "\xF4\x8F\xBF\xBF", "\xC3", "\xE2\x82", "\x80",
+      "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xF8", "\xFF", "0123456789abcdef"};
+  uint64_t state = 12345;
+  auto next = [&state] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<size_t>(state >> 33);
+  };
+  for (int round = 0; round < 20000; ++round) {
+    std::string body;
+    const size_t n = next() % 60;
+    // Mostly clean pieces, so that long clean prefixes occur.
+    const bool mostly_clean = round % 2 == 0;
+    for (size_t i = 0; i < n; ++i) {
+      size_t k = next() % pieces.size();
+      static constexpr size_t kClean[] = {0, 1, 2, 3, 4, 11, 12, 16, 17, 27};
+      if (mostly_clean && next() % 16 != 0) k = kClean[next() % std::size(kClean)];
+      body += pieces[k];
+    }
+    const size_t prefix = CleanPrefix(body);
+    ASSERT_LE(prefix, body.size());
+    const bool crcr = body.find("\r\r") != std::string::npos;
+    if (prefix == body.size() || !crcr) {
+      ASSERT_EQ(prefix == body.size(), CleanByLines(body)) << testing::PrintToString(body);
+    }
+    const size_t last_lf = std::string_view(body).substr(0, prefix).rfind('\n');
+    if (last_lf != std::string_view::npos) {
+      ASSERT_TRUE(CleanByLines(std::string_view(body).substr(0, last_lf + 1)))
+          << testing::PrintToString(body);
+    }
+  }
+}
+
 TEST(IcsValues, DateTimes) {
   DateTime d;
   EXPECT_TRUE(ParseDateOrDateTime("20250106T090000Z", &d));
