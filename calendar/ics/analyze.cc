@@ -21,16 +21,6 @@ constexpr Severity kError = Severity::kError;
 constexpr Severity kWarning = Severity::kWarning;
 constexpr Severity kInfo = Severity::kInfo;
 
-// Uppercases `s` into `buf` (capacity n); returns false if longer.
-bool UpperInto(std::string_view s, char* buf, size_t n) {
-  if (s.size() > n) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    buf[i] = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
-  }
-  return true;
-}
-
 uint64_t UpperHash(std::string_view s, std::string* buf) {
   buf->assign(s);
   for (char& c : *buf) {
@@ -108,52 +98,59 @@ std::string DescribeNonIcs(std::string_view body) {
 
 }  // namespace
 
+// Dispatches on the first letter, then compares the few candidates without
+// copying: this runs on every content line.
 Prop ClassifyProp(std::string_view name) {
-  char buf[20];
-  if (!UpperInto(name, buf, sizeof buf)) return Prop::kOther;
-  std::string_view n(buf, name.size());
-  switch (n.size()) {
-    case 3:
-      if (n == "UID") return Prop::kUid;
-      if (n == "END") return Prop::kEnd;
+  if (name.empty()) return Prop::kOther;
+  const auto is = [name](std::string_view upper) { return EqualsIgnoreCase(name, upper); };
+  switch (name[0] & ~0x20) {  // ASCII uppercase; names are [A-Za-z0-9_-]
+    case 'B':
+      if (is("BEGIN")) return Prop::kBegin;
       break;
-    case 4:
-      if (n == "TZID") return Prop::kTzid;
+    case 'C':
+      if (is("CLASS")) return Prop::kClass;
+      if (is("CREATED")) return Prop::kCreated;
       break;
-    case 5:
-      if (n == "BEGIN") return Prop::kBegin;
-      if (n == "DTEND") return Prop::kDtend;
-      if (n == "RRULE") return Prop::kRrule;
-      if (n == "RDATE") return Prop::kRdate;
-      if (n == "CLASS") return Prop::kClass;
+    case 'D':
+      if (is("DTSTART")) return Prop::kDtstart;
+      if (is("DTEND")) return Prop::kDtend;
+      if (is("DTSTAMP")) return Prop::kDtstamp;
+      if (is("DURATION")) return Prop::kDuration;
       break;
-    case 6:
-      if (n == "EXDATE") return Prop::kExdate;
-      if (n == "STATUS") return Prop::kStatus;
-      if (n == "TRANSP") return Prop::kTransp;
-      if (n == "PRODID") return Prop::kProdid;
+    case 'E':
+      if (is("END")) return Prop::kEnd;
+      if (is("EXDATE")) return Prop::kExdate;
       break;
-    case 7:
-      if (n == "DTSTAMP") return Prop::kDtstamp;
-      if (n == "DTSTART") return Prop::kDtstart;
-      if (n == "VERSION") return Prop::kVersion;
-      if (n == "CREATED") return Prop::kCreated;
+    case 'L':
+      if (is("LAST-MODIFIED")) return Prop::kLastModified;
       break;
-    case 8:
-      if (n == "DURATION") return Prop::kDuration;
-      if (n == "PRIORITY") return Prop::kPriority;
-      if (n == "SEQUENCE") return Prop::kSequence;
+    case 'P':
+      if (is("PRODID")) return Prop::kProdid;
+      if (is("PRIORITY")) return Prop::kPriority;
       break;
-    case 13:
-      if (n == "RECURRENCE-ID") return Prop::kRecurrenceId;
-      if (n == "LAST-MODIFIED") return Prop::kLastModified;
-      if (n == "X-WR-TIMEZONE") return Prop::kXWrTimezone;
+    case 'R':
+      if (is("RRULE")) return Prop::kRrule;
+      if (is("RECURRENCE-ID")) return Prop::kRecurrenceId;
+      if (is("RDATE")) return Prop::kRdate;
+      if (is("REFRESH-INTERVAL")) return Prop::kRefreshInterval;
       break;
-    case 15:
-      if (n == "X-PUBLISHED-TTL") return Prop::kXPublishedTtl;
+    case 'S':
+      if (is("STATUS")) return Prop::kStatus;
+      if (is("SEQUENCE")) return Prop::kSequence;
       break;
-    case 16:
-      if (n == "REFRESH-INTERVAL") return Prop::kRefreshInterval;
+    case 'T':
+      if (is("TRANSP")) return Prop::kTransp;
+      if (is("TZID")) return Prop::kTzid;
+      break;
+    case 'U':
+      if (is("UID")) return Prop::kUid;
+      break;
+    case 'V':
+      if (is("VERSION")) return Prop::kVersion;
+      break;
+    case 'X':
+      if (is("X-WR-TIMEZONE")) return Prop::kXWrTimezone;
+      if (is("X-PUBLISHED-TTL")) return Prop::kXPublishedTtl;
       break;
     default:
       break;
