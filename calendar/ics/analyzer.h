@@ -62,6 +62,14 @@ inline constexpr size_t kMaxTrackedTzids = 256;
 // Longer RRULE values are reported invalid without handing them to libical.
 inline constexpr size_t kMaxRruleBytes = 2048;
 
+// The parameters of a date-valued property that the checks use (the first
+// TZID and VALUE), read in one pass.
+struct DateParams {
+  bool has_tzid = false;
+  std::string_view tzid;
+  std::string_view type;  // VALUE=
+};
+
 // A date-valued property as seen on one line.
 struct DateProp {
   bool present = false;
@@ -107,6 +115,10 @@ struct PendingEvent {
   bool has_recurrence_id = false;
 };
 
+// 0..bucket.size()-1 sorted by bucket[i] (stable: a counting sort). Large
+// hash maps are read and filled in this order to stay in the cache.
+std::vector<size_t> BucketOrder(const std::vector<size_t>& bucket, size_t bucket_count);
+
 struct StackEntry {
   Component kind;
   uint64_t name_hash;  // uppercase component name, to match END
@@ -131,8 +143,8 @@ class Analyzer {
   // lint_props.cc: per-property checks.
   void HandleProperty(const ContentLine& cl, Prop prop);
   void HandleCalendarProperty(const ContentLine& cl, Prop prop);
-  void HandleEventProperty(const ContentLine& cl, Prop prop);
-  void ReadDateProp(const ContentLine& cl, DateProp* out);
+  void HandleEventProperty(const ContentLine& cl, Prop prop, const DateParams& dp);
+  void ReadDateProp(const ContentLine& cl, const DateParams& dp, DateProp* out);
   void CheckDateList(const ContentLine& cl, bool is_exdate);
   void NoteTzid(std::string_view tzid, int line);
   // property.invalid; `why` replaces the default "libical drops it" text.

@@ -117,19 +117,10 @@ void Analyzer::BuildSnapshot() {
   auto& events = result_.snapshot.events;
   const size_t n = pending_.size();
   events.reserve(n);  // no rehash below: the bucket order stays valid
-  const size_t buckets = events.bucket_count();
   std::vector<size_t> bucket(n);
-  std::vector<size_t> next_slot(buckets + 1, 0);
-  for (size_t i = 0; i < n; ++i) {
-    bucket[i] = EventKeyHash{}(pending_[i].key) % buckets;
-    ++next_slot[bucket[i] + 1];
-  }
-  for (size_t b = 0; b < buckets; ++b) next_slot[b + 1] += next_slot[b];
-  std::vector<size_t> order(n);
-  for (size_t i = 0; i < n; ++i) order[next_slot[bucket[i]]++] = i;
-
+  for (size_t i = 0; i < n; ++i) bucket[i] = events.bucket(pending_[i].key);
   std::vector<size_t> duplicates;
-  for (size_t i : order) {
+  for (size_t i : BucketOrder(bucket, events.bucket_count())) {
     PendingEvent& p = pending_[i];
     // try_emplace leaves p.key alone when the key exists (needed below).
     auto [it, inserted] = events.try_emplace(std::move(p.key), p.hash);
@@ -143,6 +134,15 @@ void Analyzer::BuildSnapshot() {
   std::sort(duplicates.begin(), duplicates.end());
   for (size_t i : duplicates) ReportDuplicate(pending_[i]);
   pending_ = {};
+}
+
+std::vector<size_t> BucketOrder(const std::vector<size_t>& bucket, size_t bucket_count) {
+  std::vector<size_t> next_slot(bucket_count + 1, 0);
+  for (size_t b : bucket) ++next_slot[b + 1];
+  for (size_t b = 0; b < bucket_count; ++b) next_slot[b + 1] += next_slot[b];
+  std::vector<size_t> order(bucket.size());
+  for (size_t i = 0; i < bucket.size(); ++i) order[next_slot[bucket[i]]++] = i;
+  return order;
 }
 
 void Analyzer::ReportDuplicate(const PendingEvent& p) {

@@ -134,13 +134,25 @@ void Analyzer::CheckTimezones() {
   }
 }
 
+// Masters are looked up in bucket order (see BucketOrder), then the
+// orphans reported in feed order.
 void Analyzer::CheckOverrides() {
+  const auto& events = result_.snapshot.events;
   EventKey master;
-  for (const auto& entry : overrides_) {
-    const std::string& uid = entry.first;
-    const int line = entry.second;
-    master.uid = uid;
-    if (result_.snapshot.events.count(master) != 0) continue;
+  std::vector<size_t> bucket(overrides_.size());
+  for (size_t i = 0; i < overrides_.size(); ++i) {
+    master.uid = overrides_[i].first;
+    bucket[i] = events.bucket(master);
+  }
+  std::vector<bool> orphan(overrides_.size());
+  for (size_t i : BucketOrder(bucket, events.bucket_count())) {
+    master.uid = overrides_[i].first;
+    orphan[i] = events.count(master) == 0;
+  }
+  for (size_t i = 0; i < overrides_.size(); ++i) {
+    if (!orphan[i]) continue;
+    const std::string& uid = overrides_[i].first;
+    const int line = overrides_[i].second;
     sink_.Report("event.orphan_override", kWarning, line, [&] {
       return std::make_pair(
           "VEVENT with UID " + QuoteForMessage(uid) +

@@ -26,6 +26,22 @@ bool HasTzidParam(Prop p) {
          p == Prop::kExdate || p == Prop::kRdate;
 }
 
+DateParams ReadDateParams(std::string_view params) {
+  DateParams p;
+  bool has_type = false;
+  ForEachParam(params, [&](std::string_view name, std::string_view value) {
+    if (!p.has_tzid && EqualsIgnoreCase(name, "TZID")) {
+      p.has_tzid = true;
+      p.tzid = value;
+    } else if (!has_type && EqualsIgnoreCase(name, "VALUE")) {
+      has_type = true;
+      p.type = value;
+    }
+    return !(p.has_tzid && has_type);
+  });
+  return p;
+}
+
 }  // namespace
 
 void EventState::Reset(int line, size_t stack_depth) {
@@ -70,15 +86,15 @@ void Analyzer::HandleProperty(const ContentLine& cl, Prop prop) {
     return;
   }
   if (top == Component::kTzRule) return;
+  DateParams dp;
   if (HasTzidParam(prop)) {
-    bool found = false;
-    std::string_view tzid = FindParam(cl.params, "TZID", &found);
-    if (found) NoteTzid(tzid, cl.line);
+    dp = ReadDateParams(cl.params);
+    if (dp.has_tzid) NoteTzid(dp.tzid, cl.line);
   }
   if (top == Component::kCalendar) {
     HandleCalendarProperty(cl, prop);
   } else if (top == Component::kEvent && in_event_ && stack_.size() == event_.depth) {
-    HandleEventProperty(cl, prop);
+    HandleEventProperty(cl, prop, dp);
   }
 }
 
@@ -110,7 +126,8 @@ void Analyzer::HandleCalendarProperty(const ContentLine& cl, Prop prop) {
   }
 }
 
-void Analyzer::HandleEventProperty(const ContentLine& cl, Prop prop) {
+// `dp`: the parameters of date-valued properties (see HasTzidParam).
+void Analyzer::HandleEventProperty(const ContentLine& cl, Prop prop, const DateParams& dp) {
   EventState& e = event_;
   switch (prop) {
     case Prop::kUid:
@@ -141,14 +158,14 @@ void Analyzer::HandleEventProperty(const ContentLine& cl, Prop prop) {
       break;
     }
     case Prop::kDtstart:
-      ReadDateProp(cl, &e.dtstart);
+      ReadDateProp(cl, dp, &e.dtstart);
       if (e.dtstart.valid && !e.dtstart.value.is_date && !e.dtstart.value.utc &&
           e.dtstart.tzid.empty()) {
         floating_lines_.push_back(cl.line);
       }
       break;
     case Prop::kDtend:
-      ReadDateProp(cl, &e.dtend);
+      ReadDateProp(cl, dp, &e.dtend);
       break;
     case Prop::kDuration:
       e.has_duration = true;
@@ -175,7 +192,7 @@ void Analyzer::HandleEventProperty(const ContentLine& cl, Prop prop) {
       CheckDateList(cl, true);
       break;
     case Prop::kRdate:
-      if (!EqualsIgnoreCase(FindParam(cl.params, "VALUE"), "PERIOD")) CheckDateList(cl, false);
+      if (!EqualsIgnoreCase(dp.type, "PERIOD")) CheckDateList(cl, false);
       break;
     case Prop::kStatus:
       if (!OneOf(cl.value, {"TENTATIVE", "CONFIRMED", "CANCELLED"})) {
@@ -234,10 +251,10 @@ void Analyzer::HandleEventProperty(const ContentLine& cl, Prop prop) {
   }
 }
 
-void Analyzer::ReadDateProp(const ContentLine& cl, DateProp* out) {
+void Analyzer::ReadDateProp(const ContentLine& cl, const DateParams& dp, DateProp* out) {
   out->present = true;
   out->line = cl.line;
-  out->tzid.assign(FindParam(cl.params, "TZID"));
+  out->tzid.assign(dp.tzid);
   out->valid = ParseDateOrDateTime(cl.value, &out->value);
   constexpr std::string_view kExpected =
       "a DATE-TIME such as 20250101T120000 / 20250101T120000Z or, with VALUE=DATE, a DATE "
@@ -246,7 +263,7 @@ void Analyzer::ReadDateProp(const ContentLine& cl, DateProp* out) {
     ReportInvalid(cl, kExpected, HasDateShape(cl.value) ? kNotARealDate : std::string_view());
     return;
   }
-  std::string_view type = FindParam(cl.params, "VALUE");
+  const std::string_view type = dp.type;
   if ((EqualsIgnoreCase(type, "DATE") && !out->value.is_date) ||
       (EqualsIgnoreCase(type, "DATE-TIME") && out->value.is_date)) {
     ReportInvalid(cl, kExpected,

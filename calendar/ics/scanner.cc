@@ -188,30 +188,15 @@ void Scanner::Split(ContentLine* out) {
 }
 
 std::string_view FindParam(std::string_view params, std::string_view name, bool* found) {
-  if (found != nullptr) *found = false;
-  size_t i = 0;
-  const size_t n = params.size();
-  while (i < n) {
-    size_t eq = i;
-    while (eq < n && params[eq] != '=' && params[eq] != ';') ++eq;
-    std::string_view pname = params.substr(i, eq - i);
-    // Value: up to ';' outside quotes.
-    size_t j = eq < n && params[eq] == '=' ? eq + 1 : eq;
-    size_t vstart = j;
-    bool quoted = false;
-    while (j < n && (quoted || params[j] != ';')) {
-      if (params[j] == '"') quoted = !quoted;
-      ++j;
-    }
-    if (EqualsIgnoreCase(pname, name)) {
-      std::string_view v = params.substr(vstart, j - vstart);
-      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-      if (found != nullptr) *found = true;
-      return v;
-    }
-    i = j + 1;
-  }
-  return {};
+  std::string_view result;
+  bool hit = false;
+  ForEachParam(params, [&](std::string_view pname, std::string_view value) {
+    hit = EqualsIgnoreCase(pname, name);
+    if (hit) result = value;
+    return !hit;
+  });
+  if (found != nullptr) *found = hit;
+  return result;
 }
 
 }  // namespace calprobe::calendar::internal

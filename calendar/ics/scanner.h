@@ -60,6 +60,33 @@ class Scanner {
   std::string scratch_;
 };
 
+// Calls f(name, value) for each parameter of a params string as produced
+// by the scanner, in order, with the value's surrounding quotes removed,
+// until f returns false. A value runs to the next ';' outside quotes.
+template <typename F>
+void ForEachParam(std::string_view params, F f) {
+  size_t i = 0;
+  const size_t n = params.size();
+  while (i < n) {
+    size_t eq = i;
+    while (eq < n && params[eq] != '=' && params[eq] != ';') ++eq;
+    const std::string_view name = params.substr(i, eq - i);
+    size_t j = eq < n && params[eq] == '=' ? eq + 1 : eq;
+    const size_t vstart = j;
+    bool quoted = false;
+    while (j < n && (quoted || params[j] != ';')) {
+      if (params[j] == '"') quoted = !quoted;
+      ++j;
+    }
+    std::string_view value = params.substr(vstart, j - vstart);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (!f(name, value)) return;
+    i = j + 1;
+  }
+}
+
 // Returns the value of parameter `name` (case-insensitive) in a params
 // string as produced by the scanner, without surrounding quotes; empty
 // when absent. *found (optional) tells absent from empty.
