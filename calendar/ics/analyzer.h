@@ -106,9 +106,12 @@ struct EventState {
 };
 
 // One closed VEVENT's snapshot entry, kept in feed order until the end of
-// the feed (see Analyzer::BuildSnapshot).
+// the feed (see Analyzer::BuildSnapshot). Its key's text is in a shared
+// arena (UID then RECURRENCE-ID at key_offset): no allocation per event.
 struct PendingEvent {
-  EventKey key;
+  size_t key_offset = 0;
+  size_t uid_size = 0;
+  size_t recurrence_id_size = 0;
   uint64_t hash = 0;  // content hash
   int begin_line = 0;
   bool has_uid = false;
@@ -185,6 +188,9 @@ class Analyzer {
   bool in_event_ = false;
   EventState event_;
   std::vector<PendingEvent> pending_;  // snapshot entries in feed order
+  std::string key_arena_;              // their keys' text
+  std::string_view PendingUid(const PendingEvent& p) const;
+  std::string_view PendingRecurrenceId(const PendingEvent& p) const;
   std::string key_buf_;   // uppercased component names
   std::string cstr_buf_;  // NUL-terminated copies for libical
 

@@ -56,6 +56,8 @@ struct EventKey {
 struct EventKeyHash {
   size_t operator()(const EventKey& k) const;
 };
+// EventKeyHash of the key (uid, recurrence_id), without building it.
+size_t EventKeyHashOf(std::string_view uid, std::string_view recurrence_id);
 
 // Content hashes of the feed's events. The hash covers every unfolded
 // content line of the VEVENT (its VALARMs included) except DTSTAMP (which
@@ -92,8 +94,9 @@ struct Analysis {
 // Scans, lints and hashes one ICS body in a single pass (plus libical's
 // re-entrant RRULE parser; IANA and Windows zone names are embedded, no I/O).
 // Work and memory are linear in body.size(); temporary memory beyond the
-// returned Analysis is one event, the longest folded line and a few bytes
-// of bookkeeping per floating-time event and per override.
+// returned Analysis is one event, the longest folded line, a few bytes of
+// bookkeeping per floating-time event and per override, and the events'
+// keys plus ~50 bytes each until the snapshot map is built at the end.
 Analysis AnalyzeIcs(std::string_view body, const AnalyzeOptions& options = {});
 
 Delta ComputeDelta(const Snapshot& before, const Snapshot& after);

@@ -46,8 +46,12 @@ bool GetString(std::string_view* in, std::string* out) {
 
 }  // namespace
 
+size_t EventKeyHashOf(std::string_view uid, std::string_view recurrence_id) {
+  return internal::HashBytes(uid, internal::HashBytes(recurrence_id));
+}
+
 size_t EventKeyHash::operator()(const EventKey& k) const {
-  return internal::HashBytes(k.uid, internal::HashBytes(k.recurrence_id));
+  return EventKeyHashOf(k.uid, k.recurrence_id);
 }
 
 Delta ComputeDelta(const Snapshot& before, const Snapshot& after) {
