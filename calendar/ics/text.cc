@@ -50,23 +50,21 @@ size_t Utf8Length(std::string_view s, size_t i) {
   return 0;
 }
 
-// Checks the character at body[i] for CleanPrefix(): returns the offset
-// after it (after the LF for a CR...CR LF line end), or 0 when it is a
-// control character, a lone CR or invalid UTF-8 (0 is never a valid end).
+#if !defined(__SSE2__)
+// Checks the character at body[i] for CleanPrefix() without SIMD: returns
+// the offset after it (after the LF for CR LF), or 0 when it is a control
+// character, a CR not followed by LF or invalid UTF-8 (0 is never an end).
 inline size_t CleanCharEnd(std::string_view body, size_t i) {
   const unsigned char c = static_cast<unsigned char>(body[i]);
   if (c >= 0x80) {
     const size_t len = Utf8Length(body, i);
     return len == 0 ? 0 : i + len;
   }
-  if (c == '\r') {
-    size_t j = i;
-    while (j < body.size() && body[j] == '\r') ++j;
-    return (j < body.size() && body[j] == '\n') ? j + 1 : 0;
-  }
+  if (c == '\r') return (i + 1 < body.size() && body[i + 1] == '\n') ? i + 2 : 0;
   if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) return 0;
   return i + 1;
 }
+#endif
 
 #if defined(__SSE2__)
 // Bit k of each mask describes byte k of a 64-byte block.
