@@ -94,7 +94,7 @@ bool Scanner::Next(ContentLine* out) {
     size_t next = FindLineEnd(start, &end, &bare_lf, &extra_cr);
     ++line_no_;
     pos_ = next;
-    *out = ContentLine{};
+    Reset(out);
     out->line = line_no_;
     if (bare_lf) out->bare_lf_line = line_no_;
     if (extra_cr) out->extra_cr_line = line_no_;
@@ -139,6 +139,16 @@ bool Scanner::Next(ContentLine* out) {
     return true;
   }
   return false;
+}
+
+// Field by field: `*out = ContentLine{}` compiled to a `rep stos` into a
+// temporary plus a copy, a measurable share of the scan on every line.
+void Scanner::Reset(ContentLine* out) {
+  out->raw = out->name = out->params = out->value = std::string_view();
+  out->line = 0;
+  out->physical_lines = 1;
+  out->long_line = out->bare_lf_line = out->extra_cr_line = 0;
+  out->has_colon = out->name_valid = out->leading_continuation = false;
 }
 
 void Scanner::Split(ContentLine* out) {

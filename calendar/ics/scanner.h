@@ -50,6 +50,7 @@ class Scanner {
   // terminator.
   size_t FindLineEnd(size_t start, size_t* content_end, bool* bare_lf, bool* extra_cr) const;
   static void Split(ContentLine* out);
+  static void Reset(ContentLine* out);  // = ContentLine{}, without a temporary
 
   std::string_view body_;
   size_t pos_ = 0;
