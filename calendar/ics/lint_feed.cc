@@ -145,9 +145,12 @@ void Analyzer::CheckOverrides() {
     bucket[i] = events.bucket(master);
   }
   std::vector<bool> orphan(overrides_.size());
-  for (size_t i : BucketOrder(bucket, events.bucket_count())) {
-    master.uid = overrides_[i].first;
-    orphan[i] = events.count(master) == 0;
+  const std::vector<size_t> order = BucketOrder(bucket, events.bucket_count());
+  constexpr size_t kAhead = 8;  // the UIDs lie in feed order: fetch ahead
+  for (size_t k = 0; k < order.size(); ++k) {
+    if (k + kAhead < order.size()) __builtin_prefetch(overrides_[order[k + kAhead]].first.data());
+    master.uid = overrides_[order[k]].first;
+    orphan[order[k]] = events.count(master) == 0;
   }
   for (size_t i = 0; i < overrides_.size(); ++i) {
     if (!orphan[i]) continue;
