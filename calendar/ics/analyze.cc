@@ -282,7 +282,7 @@ bool Analyzer::CheckStart(Scanner& scanner, ContentLine* first) {
 // checked is still in the (L2) cache when the scanner reads it, so the body
 // comes from RAM once. Chunks end after an LF, where the check can restart
 // (no character spans a line end).
-bool Analyzer::LineIsClean(size_t end_offset) {
+bool Analyzer::ExtendCleanPrefix(size_t end_offset) {
   constexpr size_t kChunkBytes = 64 * 1024;
   while (end_offset > clean_prefix_ && !clean_stopped_) {
     size_t chunk_end = body_.size();
@@ -300,7 +300,8 @@ bool Analyzer::LineIsClean(size_t end_offset) {
 }
 
 void Analyzer::CheckLineContent(const ContentLine& cl, size_t end_offset) {
-  const TextIssues t = LineIsClean(end_offset) ? TextIssues{} : CheckText(cl.raw);
+  const bool clean = end_offset <= clean_prefix_ || ExtendCleanPrefix(end_offset);
+  const TextIssues t = clean ? TextIssues{} : CheckText(cl.raw);
   if (t.invalid_utf8) {
     sink_.Report("content.invalid_utf8", kError, cl.line, [&] {
       return std::make_pair(

@@ -138,7 +138,9 @@ class Analyzer {
   bool CheckStart(Scanner& scanner, ContentLine* first);
   // `end_offset`: body offset after the line (Scanner::offset()).
   void CheckLineContent(const ContentLine& cl, size_t end_offset);
-  bool LineIsClean(size_t end_offset);
+  // Returns true iff body_[0, end_offset) is clean (see CleanPrefix),
+  // checking further chunks as needed.
+  bool ExtendCleanPrefix(size_t end_offset);
   bool HandleBegin(const ContentLine& cl);
   void HandleEnd(const ContentLine& cl);
   void FinishFeed(const Scanner& scanner, int last_line);
@@ -175,7 +177,7 @@ class Analyzer {
   bool structure_broken_ = false;
   bool stopped_ = false;  // a hard limit was hit; the rest is not read
   // body_[0, clean_prefix_) passed CleanPrefix: lines inside need no
-  // CheckText. Extended a chunk at a time by LineIsClean, until a defect.
+  // CheckText. Extended a chunk at a time, until a defect.
   size_t clean_prefix_ = 0;
   bool clean_stopped_ = false;
   int calendars_ = 0;

@@ -48,7 +48,9 @@ class Scanner {
   // Finds the end of the physical line starting at pos_; sets *content_end
   // (exclusive, terminator stripped) and returns the offset after the
   // terminator.
-  size_t FindLineEnd(size_t start, size_t* content_end, bool* bare_lf, bool* extra_cr) const;
+  // Inlined into Next(): called for every physical line.
+  [[gnu::always_inline]] inline size_t FindLineEnd(size_t start, size_t* content_end,
+                                                   bool* bare_lf, bool* extra_cr) const;
   static void Split(ContentLine* out);
   static void Reset(ContentLine* out);  // = ContentLine{}, without a temporary
 
