@@ -126,7 +126,7 @@ std::string_view Analyzer::PendingRecurrenceId(const PendingEvent& p) const {
 // copies of one key still combine in feed order) keeps the bucket array
 // and the freshly allocated nodes and key strings hot and side by side,
 // and makes ComputeDelta's walk over two such snapshots sequential too.
-// Only the key text, read in bucket order, is fetched ahead explicitly.
+// The entries and their key text, read in bucket order, are fetched ahead.
 void Analyzer::BuildSnapshot() {
   auto& events = result_.snapshot.events;
   const size_t n = pending_.size();
@@ -139,12 +139,13 @@ void Analyzer::BuildSnapshot() {
     bucket[i] = EventKeyHashOf(PendingUid(pending_[i]), PendingRecurrenceId(pending_[i])) % buckets;
   }
   const std::vector<size_t> order = BucketOrder(bucket, buckets);
+  // Two steps ahead: the entry (to know where its text is), then the text.
   constexpr size_t kAhead = 8;
   std::vector<size_t> duplicates;
   for (size_t k = 0; k < n; ++k) {
+    if (k + 2 * kAhead < n) __builtin_prefetch(&pending_[order[k + 2 * kAhead]]);
     if (k + kAhead < n) {
-      const PendingEvent& later = pending_[order[k + kAhead]];
-      __builtin_prefetch(key_arena_.data() + later.key_offset);
+      __builtin_prefetch(key_arena_.data() + pending_[order[k + kAhead]].key_offset);
     }
     const PendingEvent& p = pending_[order[k]];
     EventKey key{std::string(PendingUid(p)), std::string(PendingRecurrenceId(p))};
