@@ -171,6 +171,10 @@ Result<std::unique_ptr<RuleEngine>> RuleEngine::Create(std::vector<Rule> rules,
           spec.window.fine_span = spec.window.coarse_resolution;
         }
         spec.window.keep_sketches = sketches;
+        // `last` and `absence` read only the latest value and last-seen
+        // time: no buckets, so a per-target rule costs O(1) per target.
+        spec.window.keep_buckets =
+            sig.kind != SignalKind::kLast && sig.kind != SignalKind::kAbsence;
         auto id = signals->AddSeries(spec);
         if (!id.ok()) return Status::Error("rule " + r.name + ": " + id.error());
         return id;

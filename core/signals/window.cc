@@ -49,6 +49,9 @@ Status ValidateWindowOptions(const WindowOptions& o) {
                          FormatDuration(o.fine_resolution) + ")");
   }
   if (o.max_future.count() < 0) return Status::Error("window max_future must not be negative");
+  if (o.keep_sketches && !o.keep_buckets) {
+    return Status::Error("window keep_sketches needs keep_buckets (sketches live in buckets)");
+  }
   const Duration fine = std::min(o.span, o.fine_span);
   if (CeilDiv(fine.count(), o.fine_resolution.count()) > kMaxBucketsPerTier) {
     return Status::Error(
@@ -93,6 +96,10 @@ void Window::Tier::Prune(int64_t min_slot) {
   }
 }
 
+bool Window::Tier::Accepts(TimePoint now, TimePoint t) const {
+  return SlotOf(t) >= MinSlot(now);
+}
+
 Window::Bucket* Window::Tier::Find(TimePoint now, TimePoint t) {
   const int64_t slot = SlotOf(t);
   const int64_t min_slot = MinSlot(now);
@@ -134,6 +141,11 @@ AddOutcome Window::Add(TimePoint now, TimePoint t, double value) { return AddImp
 
 AddOutcome Window::AddImpl(TimePoint now, TimePoint t, const double* value) {
   if (t > now + options_->max_future) return AddOutcome::kTooNew;
+  if (!options_->keep_buckets) {
+    // Same acceptance as a stored event: inside the span's oldest bucket.
+    const Tier& tier = coarse_.enabled() ? coarse_ : fine_;
+    return tier.Accepts(now, t) ? AddOutcome::kOk : AddOutcome::kTooOld;
+  }
   Bucket* buckets[2] = {nullptr, nullptr};
   if (coarse_.enabled()) {
     buckets[0] = coarse_.Find(now, t);

@@ -56,6 +56,13 @@ struct WindowOptions {
   Duration max_future = std::chrono::minutes(5);
   // Keep one QuantileSketch per bucket (needed for Quantile; costs memory).
   bool keep_sketches = false;
+  // Keep time buckets at all. A series read only for its latest value and
+  // last-seen time (rule kinds `last` and `absence`) turns this off: events
+  // are still checked against the span and max_future, but nothing is
+  // stored, so Count/Sum/Quantile read 0 and a key costs the same whether
+  // it sees one event a day or one a second (a 15m window of 1 s buckets
+  // would otherwise hold up to 900 buckets, ~36 KB, per probe target).
+  bool keep_buckets = true;
   QuantileSketch::Options sketch;
 
   bool operator==(const WindowOptions&) const = default;
@@ -116,6 +123,8 @@ class Window {
     bool enabled() const { return res_.count() > 0; }
     // Returns the bucket for t, creating it; nullptr when t is too old.
     Bucket* Find(TimePoint now, TimePoint t);
+    // Whether Find would accept t (without creating anything).
+    bool Accepts(TimePoint now, TimePoint t) const;
     void Prune(int64_t min_slot);
     // Calls fn(const Bucket&) for each bucket of the window w at now.
     template <typename Fn>

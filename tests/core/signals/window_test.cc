@@ -118,6 +118,30 @@ TEST(SignalsWindow, RejectsEventsOutsideTheSpan) {
   EXPECT_EQ(w.Count(now, hours(5)), 1u);
 }
 
+TEST(SignalsWindow, WithoutBucketsAcceptsLikeAStoredWindowButStoresNothing) {
+  WindowOptions o;
+  o.span = minutes(15);
+  o.keep_buckets = false;
+  ASSERT_TRUE(ValidateWindowOptions(o).ok());
+  ManualClock clock(kStart);
+  Window w(&o);
+  // An hour of one event per second: memory stays flat.
+  for (int i = 0; i < 3600; ++i) {
+    clock.Advance(seconds(1));
+    ASSERT_EQ(w.Add(clock.Now(), clock.Now(), 1.0), AddOutcome::kOk);
+  }
+  EXPECT_EQ(w.BucketCount(), 0u);
+  EXPECT_EQ(w.Count(clock.Now(), minutes(15)), 0u);
+  // Same acceptance as with buckets.
+  const TimePoint now = clock.Now();
+  EXPECT_EQ(w.Add(now, now - minutes(14)), AddOutcome::kOk);
+  EXPECT_EQ(w.Add(now, now - minutes(16)), AddOutcome::kTooOld);
+  EXPECT_EQ(w.Add(now, now + minutes(6)), AddOutcome::kTooNew);
+  o.keep_sketches = true;
+  EXPECT_EQ(ValidateWindowOptions(o).message(),
+            "window keep_sketches needs keep_buckets (sketches live in buckets)");
+}
+
 TEST(SignalsWindow, SevenDaysAtMinuteResolution) {
   WindowOptions o;
   o.span = hours(24 * 7);
