@@ -1,5 +1,7 @@
 // `calprobe run`: the agent.
 
+#include <malloc.h>
+
 #include <iostream>
 #include <regex>
 
@@ -33,6 +35,16 @@ void AddRunCommand(CLI::App& app, Action* action) {
         o->agent.shard_index = std::stoi(m[1]);
         o->agent.shard_count = std::stoi(m[2]);
       }
+      // glibc raises its mmap threshold to the size of the largest freed
+      // mmapped block (up to 32 MiB), after which big short-lived buffers (a
+      // multi-megabyte /metrics exposition, a large ICS body) come from the
+      // heap and stay resident after they are freed. A fixed threshold keeps
+      // buffers of 1 MiB and more in their own mappings, returned to the
+      // kernel when freed, so a long-running agent's RSS tracks what it
+      // holds rather than its largest transient. The trim threshold is
+      // pinned with it (glibc would otherwise raise it alongside).
+      mallopt(M_MMAP_THRESHOLD, 1 << 20);
+      mallopt(M_TRIM_THRESHOLD, 256 << 10);
       auto agent = core::Agent::Create(o->agent);
       if (!agent.ok()) {
         std::string err = agent.error();

@@ -173,10 +173,11 @@ void MetricsRegistry::AddCollector(std::function<void(MetricsWriter*)> collector
 
 std::string MetricsRegistry::Render() const {
   std::string out;
-  out.reserve(64 * 1024);
+  out.reserve(last_render_size_ + last_render_size_ / 16 + 4096);
   MetricsWriter w(&out);
   for (const auto& f : families_) f->Render(&w);
   for (const auto& c : collectors_) c(&w);
+  last_render_size_ = out.size();
   return out;
 }
 

@@ -90,6 +90,10 @@ class MetricsRegistry {
   std::string Render() const;
 
  private:
+  // Size of the previous exposition: the next one reserves it up front, so
+  // a big scrape (megabytes with thousands of targets) is one allocation,
+  // not a chain of doublings that leaves freed copies in the heap.
+  mutable size_t last_render_size_ = 64 * 1024;
   MetricFamily& GetOrCreate(const std::string& name, const std::string& help, MetricType type,
                             std::vector<std::string> labels, std::vector<double> buckets);
   std::vector<std::unique_ptr<MetricFamily>> families_;
