@@ -10,6 +10,7 @@
 #include <sstream>
 #include <cstring>
 
+#include "core/scratch_arena.h"
 #include "core/secrets.h"
 
 namespace calprobe::core {
@@ -24,10 +25,15 @@ std::optional<YAML::Node> ParseYamlFile(const std::string& path, ConfigErrors* e
     errors->Add({path, 0, 0, "", "cannot open file (" + std::string(std::strerror(errno)) + ")"});
     return std::nullopt;
   }
-  std::stringstream ss;
-  ss << f.rdbuf();
   try {
-    return YAML::Load(ss.str());
+    YAML::Node root;
+    // The tree lives in the scratch arena; see core/scratch_arena.h.
+    RunInScratchArena([&] {
+      std::stringstream ss;
+      ss << f.rdbuf();
+      root = YAML::Load(ss.str());
+    });
+    return root;
   } catch (const YAML::Exception& e) {
     errors->Add({path, e.mark.line + 1, e.mark.column + 1, "", "YAML syntax error: " + e.msg});
     return std::nullopt;
@@ -257,7 +263,8 @@ std::vector<std::string> ExpandGlob(const std::string& pattern, const std::strin
   return out;
 }
 
-Result<AgentConfig> LoadAgentConfig(const std::string& path, const ProbeRegistry& registry) {
+namespace {
+Result<AgentConfig> LoadAgentConfigTrees(const std::string& path, const ProbeRegistry& registry) {
   ConfigErrors errors;
   AgentConfig cfg;
   cfg.file = path;
@@ -313,12 +320,13 @@ Result<AgentConfig> LoadAgentConfig(const std::string& path, const ProbeRegistry
   top.RejectUnknownKeys();
   CheckDuplicateNames(cfg.targets, &errors);
   if (!errors.empty()) return Status::Error(errors.ToString());
+  cfg.targets.shrink_to_fit();  // growth slack is ~60 % of a large list
   return cfg;
 }
 
-Result<std::vector<TargetConfig>> LoadTargetFile(const std::string& path,
-                                                 const ProbeRegistry& registry,
-                                                 const TargetDefaults& defaults) {
+Result<std::vector<TargetConfig>> LoadTargetFileTree(const std::string& path,
+                                                     const ProbeRegistry& registry,
+                                                     const TargetDefaults& defaults) {
   ConfigErrors errors;
   auto root = ParseYamlFile(path, &errors);
   if (!root) return Status::Error(errors.ToString());
@@ -336,7 +344,25 @@ Result<std::vector<TargetConfig>> LoadTargetFile(const std::string& path,
   }
   CheckDuplicateNames(out, &errors);
   if (!errors.empty()) return Status::Error(errors.ToString());
+  out.shrink_to_fit();
   return out;
+}
+}  // namespace
+
+// The YAML trees are gone when the *Tree functions return: give their
+// scratch arena back (core/scratch_arena.h).
+Result<AgentConfig> LoadAgentConfig(const std::string& path, const ProbeRegistry& registry) {
+  auto cfg = LoadAgentConfigTrees(path, registry);
+  ReleaseScratchArena();
+  return cfg;
+}
+
+Result<std::vector<TargetConfig>> LoadTargetFile(const std::string& path,
+                                                 const ProbeRegistry& registry,
+                                                 const TargetDefaults& defaults) {
+  auto targets = LoadTargetFileTree(path, registry, defaults);
+  ReleaseScratchArena();
+  return targets;
 }
 
 }  // namespace calprobe::core
