@@ -90,9 +90,9 @@ void Analyzer::FinishEvent() {
     key_arena_.append(e.recurrence_id);
   } else {
     char buf[32];
-    key_arena_.append(buf, static_cast<size_t>(std::snprintf(
-                               buf, sizeof buf, "no-uid:%016llx",
-                               static_cast<unsigned long long>(e.hash))));
+    key_arena_.append(buf,
+                      static_cast<size_t>(std::snprintf(buf, sizeof buf, "no-uid:%016llx",
+                                                        static_cast<unsigned long long>(e.hash))));
   }
   p.uid_size = e.uid.size();
   p.recurrence_id_size = key_arena_.size() - p.key_offset - e.uid.size();
@@ -176,9 +176,8 @@ void Analyzer::ReportDuplicate(const PendingEvent& p) {
   sink_.Report("event.duplicate_uid", kError, p.begin_line, [&] {
     return std::make_pair(
         "UID " + QuoteForMessage(PendingUid(p)) +
-            (p.has_recurrence_id
-                 ? " with RECURRENCE-ID " + QuoteForMessage(PendingRecurrenceId(p))
-                 : std::string()) +
+            (p.has_recurrence_id ? " with RECURRENCE-ID " + QuoteForMessage(PendingRecurrenceId(p))
+                                 : std::string()) +
             " appears more than once; clients keep one copy at random.",
         std::string("Give every event its own UID; only overrides of a recurring event "
                     "share a UID, each with a distinct RECURRENCE-ID."));

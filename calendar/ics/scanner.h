@@ -16,6 +16,7 @@
 
 namespace calprobe::calendar::internal {
 
+// Scanner::Reset sets every field: keep it in step when adding one.
 struct ContentLine {
   std::string_view raw;     // the unfolded logical line, no terminator
   std::string_view name;    // up to the first ';' or ':' (may be invalid)
@@ -49,8 +50,8 @@ class Scanner {
   // (exclusive, terminator stripped) and returns the offset after the
   // terminator.
   // Inlined into Next(): called for every physical line.
-  [[gnu::always_inline]] inline size_t FindLineEnd(size_t start, size_t* content_end,
-                                                   bool* bare_lf, bool* extra_cr) const;
+  [[gnu::always_inline]] inline size_t FindLineEnd(size_t start, size_t* content_end, bool* bare_lf,
+                                                   bool* extra_cr) const;
   static void Split(ContentLine* out);
   static void Reset(ContentLine* out);  // = ContentLine{}, without a temporary
 

@@ -94,8 +94,8 @@ BlockMasks Classify(const char* p) {
     const __m128i lf = _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'));
     const __m128i cr = _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'));
     // Bytes are signed here: 0x00-0x1F is (v > -1) & (v < 0x20).
-    __m128i ctl = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(-1)),
-                                _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    __m128i ctl =
+        _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(-1)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
     ctl = _mm_andnot_si128(_mm_or_si128(lf, _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))), ctl);
     ctl = _mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
     const __m128i c0c1 = _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8(static_cast<char>(0xFE))),

@@ -116,18 +116,19 @@ bool CleanByLines(std::string_view body) {
 
 TEST(IcsText, CleanPrefixExamples) {
   EXPECT_EQ(CleanPrefix(""), 0u);
-  std::string clean = "BEGIN:VCALENDAR\r\nSUMMARY:Zo\xC3\xAB \xE6\x9D\xB1\xE4\xBA\xAC \xF0\x9F\x9A\x80\r\n"
-                      " folded\ttext\r\nEND:VCALENDAR\r\n";
+  std::string clean =
+      "BEGIN:VCALENDAR\r\nSUMMARY:Zo\xC3\xAB \xE6\x9D\xB1\xE4\xBA\xAC \xF0\x9F\x9A\x80\r\n"
+      " folded\ttext\r\nEND:VCALENDAR\r\n";
   for (int copies = 0; copies < 5; ++copies) clean += clean;  // several 64-byte blocks
   EXPECT_EQ(CleanPrefix(clean), clean.size());
   EXPECT_EQ(CleanPrefix(clean + "no line end"), clean.size() + 11);
   // Each defect ends the prefix at or before itself.
-  for (std::string_view defect : std::vector<std::string_view>{"\x01", std::string_view("\0", 1), "\x7F", "\r", "\r\r\n",
-                                  "\xC3", "\xC3(", "\xC0\xAF", "\xE0\x80\x80", "\xED\xA0\x80",
-                                  "\xF0\x80\x80\x80", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80",
-                                  "\x80", "\xE2\x82"}) {
-    for (size_t at : {size_t{0}, size_t{62}, size_t{63}, size_t{64}, clean.size() - 1,
-                      clean.size()}) {
+  for (std::string_view defect : std::vector<std::string_view>{
+           "\x01", std::string_view("\0", 1), "\x7F", "\r", "\r\r\n", "\xC3", "\xC3(", "\xC0\xAF",
+           "\xE0\x80\x80", "\xED\xA0\x80", "\xF0\x80\x80\x80", "\xF4\x90\x80\x80",
+           "\xF5\x80\x80\x80", "\x80", "\xE2\x82"}) {
+    for (size_t at :
+         {size_t{0}, size_t{62}, size_t{63}, size_t{64}, clean.size() - 1, clean.size()}) {
       std::string body = clean;
       body.insert(at, defect);
       EXPECT_LE(CleanPrefix(body), at) << "defect at " << at;
@@ -140,11 +141,13 @@ TEST(IcsText, CleanPrefixMatchesLineByLineCheck) {
   // UTF-8 pieces: every line that ends inside the prefix must pass
   // CheckText, and the prefix covers the body iff every line passes (CR CR
   // LF line ends, which CleanPrefix leaves to the per-line check, aside).
+  // clang-format off
   const std::vector<std::string> pieces = {
       "a", "BEGIN:", " ", "\t", "\r\n", "\n", "\r", "\r\r\n", std::string("\0", 1), "\x1F",
       "\x7F", "\xC3\xA9", "\xC2\x80", "\xDF\xBF", "\xE0\xA0\x80", "\xED\x9F\xBF",
       "\xEF\xBF\xBD", "\xF0\x90\x80\x80", "\xF4\x8F\xBF\xBF", "\xC3", "\xE2\x82", "\x80",
       "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xF8", "\xFF", "0123456789abcdef"};
+  // clang-format on
   uint64_t state = 12345;
   auto next = [&state] {
     state = state * 6364136223846793005ull + 1442695040888963407ull;
