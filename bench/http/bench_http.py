@@ -90,7 +90,7 @@ def run_agent(tmp, urls, interval, warmup, measure, concurrency, fresh, name):
     try:
         time.sleep(warmup)
         m0 = agent.metrics()
-        c0, _ = proc_cpu_rss(agent.proc.pid)
+        c0, rss0 = proc_cpu_rss(agent.proc.pid)
         t0 = time.monotonic()
         time.sleep(measure)
         m1 = agent.metrics()
@@ -100,7 +100,8 @@ def run_agent(tmp, urls, interval, warmup, measure, concurrency, fresh, name):
         ok = sum_metric(m1, "calprobe_probe_success")
         lat = hist_delta(m0, m1)
         return {
-            "runs": runs, "seconds": t1 - t0, "cpu": c1 - c0, "rss": rss, "ok_targets": ok,
+            "runs": runs, "seconds": t1 - t0, "cpu": c1 - c0, "rss": rss, "rss_start": rss0,
+            "ok_targets": ok,
             "p50": histogram_quantile(lat, "calprobe_scheduler_lateness_seconds", 0.5),
             "p99": histogram_quantile(lat, "calprobe_scheduler_lateness_seconds", 0.99),
             "skipped": sum_metric(m1, "calprobe_scheduler_skipped_runs_total"),
@@ -186,6 +187,8 @@ def main():
     print(f"| CPU s per 1,000 probes | {cp_us / 1000:.3f} | {bb_us / 1000:.3f} |")
     print(f"| RSS | {cp['rss'] / 2**20:.1f} MiB (baseline {results['base_rss'] / 2**20:.1f} MiB) | {bb['rss'] / 2**20:.1f} MiB |")
     print(f"| RSS per target | {rss_per_target / 1024:.2f} KiB | – |")
+    print(f"| RSS change during the {args.measure:.0f} s measured | "
+          f"{(cp['rss'] - cp['rss_start']) / 2**10:+.0f} KiB | – |")
     print(f"| lateness p50 / p99 | {cp['p50'] * 1000:.2f} ms / {cp['p99'] * 1000:.2f} ms | – |")
     print(f"| successful targets at end | {cp['ok_targets']:.0f}/{args.targets} | {bb['ok_targets']:.0f}/{args.bbe_rate} |")
     print(f"| skipped runs (total) | {cp['skipped']:.0f} | – |")

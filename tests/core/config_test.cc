@@ -3,9 +3,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
+#include <thread>
 
 #include "core/config/agent_config.h"
 #include "core/config/config_node.h"
+#include "core/scratch_arena.h"
 #include "core/secrets.h"
 #include "probes/builtin.h"
 
@@ -13,6 +16,16 @@ namespace calprobe::core {
 namespace {
 
 using std::chrono::milliseconds;
+
+TEST(ScratchArenaTest, RunsOnItsOwnThreadAndPropagatesErrors) {
+  std::thread::id ran_on;
+  RunInScratchArena([&] { ran_on = std::this_thread::get_id(); });
+  EXPECT_NE(ran_on, std::thread::id());
+  EXPECT_NE(ran_on, std::this_thread::get_id());
+  EXPECT_THROW(RunInScratchArena([] { throw std::runtime_error("bad yaml"); }),
+               std::runtime_error);
+  ReleaseScratchArena();  // harmless with nothing to release
+}
 
 TEST(DurationTest, ParsesAndFormats) {
   EXPECT_EQ(ParseDuration("30s"), milliseconds(30000));

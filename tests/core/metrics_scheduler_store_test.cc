@@ -33,6 +33,20 @@ TEST(MetricsTest, RendersPrometheusText) {
   EXPECT_EQ(c.size(), 0u);
 }
 
+TEST(MetricsTest, ABigExpositionRendersTheSameTwice) {
+  // The second render reserves the first one's size up front.
+  MetricsRegistry r;
+  auto& h = r.Histogram("calprobe_d_seconds", "Durations.", {"target"}, {0.1, 1});
+  for (int i = 0; i < 2000; ++i) h.Observe({"t" + std::to_string(i)}, 0.5);
+  const std::string first = r.Render();
+  EXPECT_GT(first.size(), 64u * 1024);
+  EXPECT_EQ(r.Render(), first);
+  h.Observe({"t-new"}, 0.5);
+  const std::string grown = r.Render();
+  EXPECT_GT(grown.size(), first.size());
+  EXPECT_NE(grown.find("calprobe_d_seconds_count{target=\"t-new\"} 1\n"), std::string::npos);
+}
+
 TEST(SchedulerTest, PhaseIsDeterministicAndSpreadsEvenly) {
   using std::chrono::milliseconds;
   const milliseconds interval(1000);
