@@ -55,6 +55,7 @@ struct AgentMetrics {
   MetricFamily& reload_ok;
   MetricFamily& reload_time;
   MetricFamily& target_file_errors;
+  MetricFamily& skipped;
 };
 
 struct FileTargets {

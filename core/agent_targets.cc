@@ -35,6 +35,10 @@ void AgentState::InitMetrics() {
                     "Time of the last successful config load.", {}),
       metrics.Counter("calprobe_target_file_errors_total",
                       "Target files that failed to load (previous version kept).", {}),
+      metrics.Counter("calprobe_probe_skipped_total",
+                      "Runs that made no attempt (e.g. an ICS source backing off), by reason; "
+                      "not counted in calprobe_probe_runs_total.",
+                      {"target", "probe", "region", "reason"}),
   });
   m->reload_ok.Set({}, 1);
   m->reload_time.Set({}, ToUnixSeconds(std::chrono::system_clock::now()));
@@ -77,16 +81,25 @@ void AgentState::RecordOutcome(TargetState& t, TimePoint start, TimePoint end, P
   const std::vector<std::string> lv = {t.config.name, t.config.probe_type, config.agent.region};
   double seconds = ToSeconds(end - start);
   o.message = Secrets::Redact(o.message);
-  m->runs.Inc(lv);
-  m->success.Set(lv, o.success ? 1 : 0);
-  m->duration.Observe(lv, seconds);
-  if (!o.success) {
-    m->failures.Inc({t.config.name, t.config.probe_type, config.agent.region, o.reason});
+  if (o.skipped) {
+    // Nothing was attempted: the target stays in the state of its last real
+    // run (failing when there is none yet: a probe skips only after an
+    // error), and the history of real runs is left as it is.
+    o.success = t.history_len > 0 && (t.history & 1u) == 0;
+    m->skipped.Inc({t.config.name, t.config.probe_type, config.agent.region, o.reason});
+    m->success.Set(lv, o.success ? 1 : 0);
+  } else {
+    m->runs.Inc(lv);
+    m->success.Set(lv, o.success ? 1 : 0);
+    m->duration.Observe(lv, seconds);
+    if (!o.success) {
+      m->failures.Inc({t.config.name, t.config.probe_type, config.agent.region, o.reason});
+    }
+    const int window = std::clamp(config.alerts.probe_failure_window, 1, 32);
+    t.history = (t.history << 1) | (o.success ? 0u : 1u);
+    if (window < 32) t.history &= (1u << window) - 1;
+    t.history_len = static_cast<uint8_t>(std::min<int>(t.history_len + 1, window));
   }
-  const int window = std::clamp(config.alerts.probe_failure_window, 1, 32);
-  t.history = (t.history << 1) | (o.success ? 0u : 1u);
-  if (window < 32) t.history &= (1u << window) - 1;
-  t.history_len = static_cast<uint8_t>(std::min<int>(t.history_len + 1, window));
   Event e;
   e.name = "calprobe.probe.result";
   e.time = end;
@@ -96,6 +109,9 @@ void AgentState::RecordOutcome(TargetState& t, TimePoint start, TimePoint end, P
       .With("recent_runs", static_cast<int64_t>(t.history_len));
   if (!o.reason.empty()) e.With("reason", o.reason);
   if (o.http_status) e.With("http_status", static_cast<int64_t>(o.http_status));
+  // Emitted for skipped runs too, so `last` rules (ProbeFailing) keep a
+  // fresh reading of a target that backs off longer than their window.
+  if (o.skipped) e.With("skipped", true);
   if (Status s = pipeline->Emit(std::move(e)); !s.ok()) {
     Log(LogLevel::kWarn, "probe result event rejected").Kv("error", s.message());
   }
@@ -111,6 +127,7 @@ void AgentState::RecordOutcome(TargetState& t, TimePoint start, TimePoint end, P
                          {"message", std::move(o.message)},
                          {"duration_seconds", seconds},
                          {"http_status", o.http_status},
+                         {"skipped", o.skipped},
                          {"details", std::move(o.details)}};
   t.last = last.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   dirty.insert(t.config.name);

@@ -36,6 +36,11 @@ struct ProbeOutcome {
   std::string message;   // one line for people; secrets are redacted by the core
   int http_status = 0;   // last HTTP status seen, 0 if none
   nlohmann::json details = nlohmann::json::object();  // shown in /api/v1/targets
+  // No attempt was made this run (e.g. an ICS source backing off after an
+  // error until its next retry). The target keeps its previous success state
+  // and failure history, so waiting out a backoff is not counted as more
+  // failures; the run is counted in calprobe_probe_skipped_total{reason}.
+  bool skipped = false;
 };
 
 // Identity and labels of the target being probed.

@@ -60,6 +60,7 @@ class IcsProbe final : public core::Probe {
  private:
   ProbeOutcome BackoffOutcome(core::TimePoint now) const {
     ProbeOutcome out;
+    out.skipped = true;
     out.reason = "ics.backoff";
     auto wait =
         std::chrono::duration_cast<std::chrono::seconds>(FromUnixMs(state_.backoff_until_ms) - now);

@@ -114,8 +114,16 @@ class IcsAgentTest(harness.TempDirTestCase):
         text = agent.metrics()
         self.assertGreater(metric_value(text, "calprobe_ics_poll_errors_total", provider="p0",
                                         code="http.rate_limited"), 0)
-        self.assertGreaterEqual(metric_value(text, "calprobe_probe_failures_total",
+        # A backoff run attempts nothing: counted as skipped, not as another failure;
+        # the target stays failing with the history of its real polls.
+        self.assertGreaterEqual(metric_value(text, "calprobe_probe_skipped_total",
                                              target="feed-41", reason="ics.backoff"), 1)
+        self.assertIsNone(metric_value(text, "calprobe_probe_failures_total",
+                                       target="feed-41", reason="ics.backoff"))
+        self.assertEqual(metric_value(text, "calprobe_probe_success", target="feed-41"), 0)
+        last = target(agent, "feed-41")["last"]
+        self.assertTrue(last["skipped"])
+        self.assertFalse(last["success"])
         # Fewer requests than runs while backing off: ~1 per 2-4 s instead of 1 per second.
         paths = server.stats()["paths"]
         self.assertLess(paths.get("/src/s41.ics", 0), paths.get("/src/s01.ics", 0))
