@@ -4,7 +4,9 @@
 
 #include "calendar/ics/ics.h"
 #include "calendar/ics/scanner.h"
+#include "calendar/ics/tz_names.h"
 #include "calendar/ics/values.h"
+#include "calendar/oracle/tz.h"
 #include "core/secrets.h"
 
 namespace calprobe::probes::scenario {
@@ -130,6 +132,28 @@ std::optional<std::string> JudgeIcs(const Step& step, const core::HttpResponse& 
   return std::nullopt;
 }
 
+// The instant a DTSTART stands for. UTC values as written; TZID= an IANA
+// or Windows zone name through that zone's rules (a local time in a
+// spring-forward gap reads with the offset before it, RFC 5545 3.3.5);
+// floating values, dates, and zones with no rules here (a feed-defined
+// VTIMEZONE under a custom name) as UTC wall-clock time.
+core::TimePoint DtstartInstant(std::string_view params, const calendar::internal::DateTime& dt) {
+  const int64_t wall = dt.ToUnixApprox();
+  if (!dt.utc && !dt.is_date) {
+    std::string_view tzid = calendar::internal::FindParam(params, "TZID");
+    if (tzid.size() >= 2 && tzid.front() == '"' && tzid.back() == '"') {
+      tzid = tzid.substr(1, tzid.size() - 2);
+    }
+    std::string_view iana = calendar::internal::IanaNameIgnoringCase(tzid);
+    if (iana.empty()) iana = calendar::internal::WindowsToIana(tzid);
+    if (const auto* zone = iana.empty() ? nullptr : calendar::oracle::FindZone(iana)) {
+      return calendar::oracle::LocalToUtc(*zone, calendar::oracle::LocalSeconds(wall),
+                                          calendar::oracle::GapPolicy::kOffsetBefore);
+    }
+  }
+  return core::TimePoint{std::chrono::seconds(wall)};
+}
+
 }  // namespace
 
 bool IcsHasEvent(std::string_view body, const std::optional<std::string>& uid,
@@ -153,10 +177,7 @@ bool IcsHasEvent(std::string_view body, const std::optional<std::string>& uid,
     } else if (in_event && start && EqualsIgnoreCase(cl.name, "DTSTART")) {
       calendar::internal::DateTime dt;
       if (calendar::internal::ParseDateOrDateTime(cl.value, &dt)) {
-        // UTC values compare exactly; local ones are read as UTC (the
-        // scenario engine has no zone rules here; sandbox feeds use UTC).
-        core::TimePoint t{std::chrono::seconds(dt.ToUnixApprox())};
-        start_ok = t == *start;
+        start_ok = DtstartInstant(cl.params, dt) == *start;
       }
     }
   }

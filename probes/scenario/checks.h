@@ -28,7 +28,9 @@ core::Status ApplyCaptures(const Step& step, const core::HttpResponse& r, Vars* 
 std::string Excerpt(const core::HttpRequest& req, const core::HttpResponse& r);
 
 // True iff the ICS body has a VEVENT matching every given criterion (UID
-// equal, DTSTART equal to `start` as an instant).
+// equal, DTSTART equal to `start` as an instant: TZID= IANA and Windows
+// zone names are converted with the zone's rules; floating times and
+// unknown zones are read as UTC).
 bool IcsHasEvent(std::string_view body, const std::optional<std::string>& uid,
                  const std::optional<core::TimePoint>& start);
 
