@@ -441,6 +441,29 @@ void AgentState::RegisterAlertRoutes() {
     api_silences.push_back(std::move(*s));
     return AdminResponse::Json(200, j.dump() + "\n");
   });
+  // Dead letters (docs/notifications.md): send them again once the cause is
+  // fixed (a receiver's key or URL, then a reload).
+  admin->Route("POST", "/api/v1/notifications/dead-letters/retry", [this](const AdminRequest& r) {
+    if (auto denied = CheckWriteAuth(r)) return *denied;
+    if (!notifier) {
+      return AdminResponse::Json(409, nlohmann::json{{"error", "notifications are not running"}}.dump() + "\n");
+    }
+    const std::string receiver = r.Param("receiver");
+    if (!receiver.empty() &&
+        std::none_of(config.receivers.begin(), config.receivers.end(),
+                     [&](const notify::ReceiverConfig& rc) { return rc.name == receiver; })) {
+      return AdminResponse::Json(
+          404, nlohmann::json{{"error", "no receiver named \"" + receiver +
+                                            "\" in the config (omit ?receiver= to retry all)"}}
+                       .dump() +
+                   "\n");
+    }
+    auto done = notifier->RetryDeadLetters(receiver);
+    if (!done.ok()) {
+      return AdminResponse::Json(500, nlohmann::json{{"error", done.error()}}.dump() + "\n");
+    }
+    return AdminResponse::Json(200, done->dump() + "\n");
+  });
   admin->Route("DELETE", "/api/v1/silences/*", [this](const AdminRequest& r) {
     if (auto denied = CheckWriteAuth(r)) return *denied;
     const std::string id = r.path.substr(std::string("/api/v1/silences/").size());

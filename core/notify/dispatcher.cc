@@ -445,6 +445,17 @@ nlohmann::json Dispatcher::StatusJson() const {
           {"notified_firing", notified_.size()}};
 }
 
+Result<nlohmann::json> Dispatcher::RetryDeadLetters(const std::string& receiver) {
+  auto counts = outbox_->RetryDeadLetters(
+      receiver, [this](const Delivery& d) { return !d.firing || notified_.count(d.key) > 0; });
+  if (!counts.ok()) return counts.status();
+  Log(LogLevel::kInfo, "dead letters sent again")
+      .Kv("receiver", receiver.empty() ? "(all)" : receiver)
+      .Kv("requeued", counts->requeued)
+      .Kv("dropped_resolved_since", counts->dropped);
+  return nlohmann::json{{"requeued", counts->requeued}, {"dropped", counts->dropped}};
+}
+
 nlohmann::json Dispatcher::DeadLettersJson(size_t limit) const {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& dl : outbox_->DeadLetters(limit)) {

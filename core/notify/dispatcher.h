@@ -92,6 +92,13 @@ class Dispatcher {
   nlohmann::json StatusJson() const;
   // Newest first: [{receiver, rule, labels, state, dedup_key, attempts, created, dead_at, reason}].
   nlohmann::json DeadLettersJson(size_t limit = 100) const;
+  // Sends the dead letters of `receiver` (all when empty) again, in their
+  // original order (Outbox::RetryDeadLetters). A firing notification whose
+  // alert is no longer notified as firing (it resolved meanwhile) is dropped
+  // rather than re-opening an incident; resolves are always re-sent (a
+  // resolve of an unknown incident is a no-op at every receiver).
+  // Returns {"requeued": n, "dropped": m} or an error.
+  Result<nlohmann::json> RetryDeadLetters(const std::string& receiver);
   // Alerts currently notified as firing, by dedup key.
   size_t NotifiedFiring() const { return notified_.size(); }
   Outbox& outbox() { return *outbox_; }

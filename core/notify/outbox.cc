@@ -299,13 +299,49 @@ void Outbox::Kill(const std::string& q, const std::string& reason) {
   prune.Int(1, options_.keep_dead);
   if (prune.rc == SQLITE_OK && sqlite3_step(prune.s) == SQLITE_DONE &&
       sqlite3_changes(store_.handle()) > 0) {
-    dead_counts_.clear();
-    Stmt c(store_.handle(),
-           "SELECT receiver, COUNT(*) FROM outbox WHERE dead_at_ms IS NOT NULL GROUP BY receiver");
-    while (c.rc == SQLITE_OK && sqlite3_step(c.s) == SQLITE_ROW)
-      dead_counts_[c.Col(0)] = sqlite3_column_int64(c.s, 1);
+    RecountDead();
   }
   if (observer_) observer_(d, Outcome::kDeadLetter, d.last_error);
+}
+
+void Outbox::RecountDead() {
+  dead_counts_.clear();
+  Stmt c(store_.handle(),
+         "SELECT receiver, COUNT(*) FROM outbox WHERE dead_at_ms IS NOT NULL GROUP BY receiver");
+  while (c.rc == SQLITE_OK && sqlite3_step(c.s) == SQLITE_ROW)
+    dead_counts_[c.Col(0)] = sqlite3_column_int64(c.s, 1);
+}
+
+Result<Outbox::RetryCounts> Outbox::RetryDeadLetters(
+    const std::string& receiver, const std::function<bool(const Delivery&)>& worth_sending) {
+  std::string sql = std::string("SELECT ") + kColumns +
+                    " FROM outbox WHERE dead_at_ms IS NOT NULL AND (?1 = '' OR receiver = ?1) "
+                    "ORDER BY id";
+  Stmt st(store_.handle(), sql.c_str());
+  if (st.rc != SQLITE_OK) return Err(store_, "prepare dead-letter read");
+  st.Text(1, receiver);
+  std::vector<int64_t> dead_ids;
+  std::vector<Delivery> again;
+  while (sqlite3_step(st.s) == SQLITE_ROW) {
+    Delivery d = RowToDelivery(st);
+    dead_ids.push_back(d.id);
+    if (!worth_sending || worth_sending(d)) again.push_back(std::move(d));
+  }
+  RetryCounts counts{again.size(), dead_ids.size() - again.size()};
+  if (dead_ids.empty()) return counts;
+  Status s = Enqueue(std::move(again), [&]() -> Status {
+    Stmt del(store_.handle(), "DELETE FROM outbox WHERE id = ?1");
+    if (del.rc != SQLITE_OK) return Err(store_, "prepare dead-letter delete");
+    for (int64_t id : dead_ids) {
+      del.Int(1, id);
+      if (sqlite3_step(del.s) != SQLITE_DONE) return Err(store_, "dead-letter delete");
+      sqlite3_reset(del.s);
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  RecountDead();
+  return counts;
 }
 
 size_t Outbox::Pending() const {

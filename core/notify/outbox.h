@@ -111,6 +111,20 @@ class Outbox {
   // Newest first, at most `limit`.
   std::vector<DeadLetter> DeadLetters(size_t limit) const;
   std::map<std::string, int64_t> DeadLetterCounts() const { return dead_counts_; }
+  // Sends dead letters again (e.g. after fixing a receiver's key or URL):
+  // those of `receiver` (every receiver when empty), oldest first, each
+  // behind whatever is pending for its queue. They are written as new rows
+  // in one transaction with the removal of the dead ones, so the order also
+  // holds after a restart; attempts and the give_up_after clock start over.
+  // Letters for which `worth_sending` returns false are deleted instead
+  // (e.g. a firing notification of an alert that has resolved since).
+  struct RetryCounts {
+    size_t requeued = 0;
+    size_t dropped = 0;
+  };
+  Result<RetryCounts> RetryDeadLetters(
+      const std::string& receiver,
+      const std::function<bool(const Delivery&)>& worth_sending = {});
   // Delay before retry number `attempts` (>= 1), with jitter.
   Duration Backoff(int attempts);
 
@@ -121,6 +135,7 @@ class Outbox {
   void Finished(const std::string& queue, int64_t id, const HttpResponse& response);
   void Kill(const std::string& queue, const std::string& reason);
   void Persist(const char* what, Status s);
+  void RecountDead();
 
   Store& store_;
   HttpClient& http_;

@@ -7,6 +7,7 @@ lost), and `calprobe webhook-sink` printing deliveries."""
 
 import json
 import os
+import signal
 import time
 from datetime import datetime, timezone
 
@@ -179,6 +180,32 @@ receivers:
         self.assertEqual(metric_value(m, "calprobe_notifications_total", receiver="pd-limited",
                                       result="retry"), 1)
         self.assertEqual(metric_value(m, "calprobe_notifications_outbox_pending", receiver="pd"), 0)
+        # Once the receiver is fixed (new URL, SIGHUP), its dead letters are
+        # sent again: the resolve; the firing one is dropped, its alert having
+        # resolved meanwhile (re-sending it would re-open an incident).
+        retry_url = agent.url("/api/v1/notifications/dead-letters/retry")
+        status, _, _ = harness.http("POST", retry_url + "?receiver=pd-bad", body=b"")
+        self.assertEqual(status, 401)
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        status, _, body = harness.http("POST", retry_url + "?receiver=nope", body=b"", headers=auth)
+        self.assertEqual(status, 404, body)
+        self.assertIn("no receiver named", json.loads(body)["error"])
+        agent.write_config(self.config(["pd", "slack", "hook", "pd-bad", "pd-limited"],
+                                       extra.replace(self.cap.url("/bad"),
+                                                     self.cap.url("/pd/fixed/v2/enqueue"))))
+        agent.proc.signal(signal.SIGHUP)
+        harness.wait_until(lambda: metric_value(agent.metrics(), "calprobe_config_reloads_total",
+                                                result="success") == 1, what="reload")
+        status, _, body = harness.http("POST", retry_url + "?receiver=pd-bad", body=b"", headers=auth)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body), {"requeued": 1, "dropped": 1})
+        harness.wait_until(lambda: [r["body"]["event_action"] for r in self.cap.of("pd")
+                                    if r["path"].startswith("/pd/fixed")] == ["resolve"],
+                           what="the dead resolve delivered to the fixed receiver")
+        harness.wait_until(lambda: dead() == [], what="no dead letters left")
+        self.assertEqual(metric_value(agent.metrics(), "calprobe_notifications_dead_letter",
+                                      receiver="pd-bad") or 0, 0)
+
         # Secrets never leave the process in logs, metrics or the API.
         api = harness.get(agent.url("/api/v1/alerts"))[2].decode()
         for text in (agent.proc.output(), m, api):

@@ -173,6 +173,65 @@ TEST_F(OutboxTest, PermanentFailureGoesToDeadLetterList) {
   EXPECT_EQ(Rows("dead_at_ms IS NOT NULL"), 2);
 }
 
+TEST_F(OutboxTest, DeadLettersCanBeSentAgainInOrderBehindPendingOnes) {
+  OpenOutbox();
+  bool receiver_fixed = false;
+  http_.SetHandler([&](const HttpRequest&) { return Answer(receiver_fixed ? 202 : 400); });
+  // k1 fires and resolves while the receiver rejects everything: both dead.
+  ASSERT_TRUE(outbox_->Enqueue({D("k1", true), D("k1", false), D("k2", true, "slack")}).ok());
+  ASSERT_EQ(outbox_->DeadLetters(10).size(), 3u);
+  const size_t base = http_.requests().size();
+
+  // The key is fixed; only pd's letters are retried, a stale one dropped.
+  receiver_fixed = true;
+  auto counts = outbox_->RetryDeadLetters(
+      "pd", [](const Delivery& d) { return d.notification.find("nope") == std::string::npos; });
+  ASSERT_TRUE(counts.ok()) << counts.error();
+  EXPECT_EQ(counts->requeued, 2u);
+  EXPECT_EQ(counts->dropped, 0u);
+  ASSERT_EQ(http_.requests().size(), base + 2);  // trigger, then its resolve
+  EXPECT_NE(http_.requests()[base].body.find("\"firing\":true"), std::string::npos);
+  EXPECT_NE(http_.requests()[base + 1].body.find("\"firing\":false"), std::string::npos);
+  EXPECT_EQ(outbox_->DeadLetterCounts().count("pd"), 0u);
+  EXPECT_EQ(outbox_->DeadLetterCounts().at("slack"), 1);
+  EXPECT_EQ(Rows("dead_at_ms IS NOT NULL"), 1);
+  EXPECT_EQ(Rows("1"), 1);  // delivered rows are gone
+
+  // A letter judged not worth sending is deleted, not sent.
+  auto none = outbox_->RetryDeadLetters("", [](const Delivery&) { return false; });
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->requeued, 0u);
+  EXPECT_EQ(none->dropped, 1u);
+  EXPECT_EQ(http_.requests().size(), base + 2);
+  EXPECT_EQ(Rows("1"), 0);
+  EXPECT_TRUE(outbox_->DeadLetterCounts().empty());
+}
+
+TEST_F(OutboxTest, RetriedDeadLettersKeepTheirOrderAcrossARestart) {
+  OpenOutbox();
+  http_.SetHandler([](const HttpRequest&) { return Answer(400); });
+  ASSERT_TRUE(outbox_->Enqueue({D("k1", true)}).ok());  // dead
+  http_.SetHandler([](const HttpRequest&) { return Answer(503); });
+  ASSERT_TRUE(outbox_->Enqueue({D("k1", false)}).ok());  // pending (retrying)
+  ASSERT_EQ(outbox_->Pending(), 1u);
+  ASSERT_TRUE(outbox_->RetryDeadLetters("").ok());  // the old firing goes behind the resolve
+  EXPECT_EQ(outbox_->Pending(), 2u);
+  // Restart: the same order comes back from the table.
+  outbox_.reset();
+  const size_t base = http_.requests().size();
+  http_.SetHandler([](const HttpRequest&) { return Answer(202); });
+  OpenOutbox();
+  clock_.Advance(std::chrono::minutes(2));
+  outbox_->Pump();
+  for (int i = 0; i < 3 && outbox_->Pending() > 0; ++i) {
+    clock_.Advance(std::chrono::minutes(2));
+    outbox_->Pump();
+  }
+  ASSERT_EQ(http_.requests().size(), base + 2);
+  EXPECT_NE(http_.requests()[base].body.find("\"firing\":false"), std::string::npos);
+  EXPECT_NE(http_.requests()[base + 1].body.find("\"firing\":true"), std::string::npos);
+}
+
 TEST_F(OutboxTest, KeepsOrderPerKeyWhileOtherKeysProceed) {
   OpenOutbox();
   bool k1_down = true;
