@@ -1,7 +1,10 @@
 #include "core/secrets.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <mutex>
 #include <set>
 
@@ -38,7 +41,76 @@ bool SecretParam(std::string_view name) {
   return Secrets::LooksSecret(name);
 }
 
+constexpr std::string_view kSealPrefix = "{{calprobe-secret:";
+constexpr std::string_view kSealSuffix = "}}";
+constexpr size_t kSealDigits = 16;
+
+// "{{calprobe-secret:0123456789abcdef}}" for a secret value.
+std::string SealRef(std::string_view value) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(value.data(), value.size(), md, &len, EVP_sha256(), nullptr);
+  char hex[kSealDigits + 1];
+  for (size_t i = 0; i < kSealDigits / 2; ++i) std::snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  return std::string(kSealPrefix) + std::string(hex, kSealDigits) + std::string(kSealSuffix);
+}
+
 }  // namespace
+
+std::string Secrets::Seal(std::string_view text) {
+  // One left-to-right pass over the original text (longest secret first at
+  // each position), so a reference just written is never matched again.
+  std::string out;
+  out.reserve(text.size());
+  std::lock_guard lock(Mu());
+  size_t i = 0;
+  while (i < text.size()) {
+    const std::string* hit = nullptr;
+    for (const auto& v : Values()) {
+      if (text.compare(i, v.size(), v) == 0) {
+        hit = &v;
+        break;
+      }
+    }
+    if (hit) {
+      out += SealRef(*hit);
+      i += hit->size();
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> Secrets::Unseal(std::string_view text) {
+  std::string out;
+  size_t pos = 0;
+  std::lock_guard lock(Mu());
+  while (true) {
+    size_t ref = text.find(kSealPrefix, pos);
+    if (ref == std::string_view::npos) break;
+    out.append(text, pos, ref - pos);
+    const size_t end = ref + kSealPrefix.size() + kSealDigits;
+    if (end + kSealSuffix.size() > text.size() || text.substr(end, kSealSuffix.size()) != kSealSuffix) {
+      out.append(kSealPrefix);  // not a reference: kept as text
+      pos = ref + kSealPrefix.size();
+      continue;
+    }
+    const std::string_view whole = text.substr(ref, end + kSealSuffix.size() - ref);
+    const std::string* value = nullptr;
+    for (const auto& v : Values()) {
+      if (SealRef(v) == whole) {
+        value = &v;
+        break;
+      }
+    }
+    if (value == nullptr) return std::nullopt;
+    out += *value;
+    pos = end + kSealSuffix.size();
+  }
+  out.append(text, pos, std::string_view::npos);
+  return out;
+}
 
 void Secrets::Register(std::string_view value) {
   if (value.size() < 4) return;

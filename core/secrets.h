@@ -5,6 +5,7 @@
 // it hides inside a URL or an error message from a library.
 // Thread-safe.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,16 @@ class Secrets {
   // PASSWORD, PASS, AUTH, CREDENTIAL, in any case).
   static bool LooksSecret(std::string_view name);
   static void ClearForTest();
+
+  // For text kept at rest (a journaled cleanup request in the store): Seal
+  // replaces every registered secret with a reference
+  // "{{calprobe-secret:<first 16 hex digits of its SHA-256>}}" — never the
+  // value. Unseal puts the values back from the secrets this process knows
+  // (a config's ${ENV} values are registered again when the config loads
+  // after a restart); nullopt when a reference names a secret it does not
+  // know (e.g. one a journey captured before the restart).
+  static std::string Seal(std::string_view text);
+  static std::optional<std::string> Unseal(std::string_view text);
 };
 
 // Masks credentials in one URL: userinfo password and values of query

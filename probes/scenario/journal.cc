@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "core/event.h"
@@ -16,25 +17,36 @@ namespace {
 constexpr std::string_view kKey = "pending";
 constexpr int kMaxAttempts = 5;
 
+// Secret values (tokens in headers, URLs, bodies) are sealed before the
+// request is written to the store: references, not values, are kept at rest
+// (core::Secrets::Seal), and put back when the request is replayed.
 nlohmann::json RequestToJson(const PendingRequest& p) {
+  using core::Secrets;
   nlohmann::json headers = nlohmann::json::array();
-  for (const auto& [k, v] : p.request.headers) headers.push_back({k, v});
+  for (const auto& [k, v] : p.request.headers) headers.push_back({k, Secrets::Seal(v)});
   return {{"step", p.step},
           {"method", p.request.method},
-          {"url", p.request.url},
+          {"url", Secrets::Seal(p.request.url)},
           {"headers", headers},
-          {"body", p.request.body}};
+          {"body", Secrets::Seal(p.request.body)}};
 }
 
-core::HttpRequest RequestFromJson(const nlohmann::json& j) {
+// nullopt when the request needs a secret this process does not know.
+std::optional<core::HttpRequest> RequestFromJson(const nlohmann::json& j) {
+  using core::Secrets;
   core::HttpRequest r;
   r.method = j.value("method", "GET");
-  r.url = j.value("url", "");
-  r.body = j.value("body", "");
+  auto url = Secrets::Unseal(j.value("url", ""));
+  auto body = Secrets::Unseal(j.value("body", ""));
+  if (!url || !body) return std::nullopt;
+  r.url = std::move(*url);
+  r.body = std::move(*body);
   if (j.contains("headers") && j["headers"].is_array()) {
     for (const auto& h : j["headers"]) {
-      if (h.is_array() && h.size() == 2)
-        r.headers.emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
+      if (!h.is_array() || h.size() != 2) continue;
+      auto v = Secrets::Unseal(h[1].get<std::string>());
+      if (!v) return std::nullopt;
+      r.headers.emplace_back(h[0].get<std::string>(), std::move(*v));
     }
   }
   r.timeout = std::chrono::seconds(5);
@@ -122,6 +134,7 @@ void ReplayJournal(core::Store* store, core::HttpClient& http, std::function<voi
     nlohmann::json pending;
     std::vector<std::pair<std::string, nlohmann::json>> queue;  // (key, request)
     std::set<std::string> failed;
+    std::set<std::string> unrecoverable;  // needs a secret this process does not know
     size_t next = 0;
     int sent = 0;
     std::function<void(int)> done;
@@ -139,7 +152,9 @@ void ReplayJournal(core::Store* store, core::HttpClient& http, std::function<voi
     if (st->next >= st->queue.size()) {
       for (auto it = st->pending.begin(); it != st->pending.end();) {
         int attempts = it.value().value("attempts", 0) + 1;
-        if (!st->failed.count(it.key())) {
+        if (st->unrecoverable.count(it.key())) {
+          it = st->pending.erase(it);  // logged above; retrying cannot help
+        } else if (!st->failed.count(it.key())) {
           core::Log(core::LogLevel::kInfo, "cleaned up after an interrupted journey")
               .Kv("target", it.key())
               .Kv("scenario", it.value().value("scenario", ""));
@@ -162,7 +177,21 @@ void ReplayJournal(core::Store* store, core::HttpClient& http, std::function<voi
       return;
     }
     auto [key, rj] = st->queue[st->next++];
-    core::HttpRequest req = RequestFromJson(rj);
+    std::optional<core::HttpRequest> sealed = RequestFromJson(rj);
+    if (!sealed) {
+      // Retrying cannot help: the secret is gone with the previous process.
+      st->unrecoverable.insert(key);
+      core::Log(core::LogLevel::kError,
+                "journal cleanup request needs a secret that is not kept on disk (captured by "
+                "the journey before the restart); clean up by hand")
+          .Kv("target", key)
+          .Kv("step", rj.value("step", ""))
+          .Kv("method", rj.value("method", ""))
+          .Kv("url", core::Secrets::Redact(rj.value("url", "")));
+      (*step)();
+      return;
+    }
+    core::HttpRequest req = std::move(*sealed);
     ++st->sent;
     http.Fetch(req, [st, step, key = key, step_name = rj.value("step", ""),
                      url = req.url](core::HttpResponse r) {

@@ -68,6 +68,27 @@ TEST(ExpandEnvTest, SubstitutesAndRegistersSecrets) {
   EXPECT_FALSE(ExpandEnv("${file:/nonexistent/secret}", &err));
 }
 
+TEST(SecretsTest, SealKeepsValuesOutOfStoredTextAndUnsealRestoresThem) {
+  Secrets::ClearForTest();
+  Secrets::Register("tok-abcdef-123456");
+  Secrets::Register("1234");  // shorter, and made of hex digits: never matched inside a reference
+  const std::string text = "Authorization: Bearer tok-abcdef-123456; pin=1234; x";
+  const std::string sealed = Secrets::Seal(text);
+  EXPECT_EQ(sealed.find("tok-abcdef-123456"), std::string::npos) << sealed;
+  EXPECT_EQ(sealed.find("pin=1234;"), std::string::npos) << sealed;
+  EXPECT_NE(sealed.find("Bearer {{calprobe-secret:"), std::string::npos) << sealed;
+  auto back = Secrets::Unseal(sealed);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, text);
+  // Text without references, and brace text that is not one, pass through.
+  EXPECT_EQ(Secrets::Unseal("plain {{calprobe-secret:zz}} text"), "plain {{calprobe-secret:zz}} text");
+  // After a "restart" without that secret registered: cannot be restored.
+  Secrets::ClearForTest();
+  Secrets::Register("1234");
+  EXPECT_FALSE(Secrets::Unseal(sealed).has_value());
+  Secrets::ClearForTest();
+}
+
 TEST(SecretsTest, RedactsUrlCredentials) {
   EXPECT_EQ(RedactUrl("https://user:pw@example.test/cal.ics?token=abc&x=1"),
             "https://user:<redacted>@example.test/cal.ics?token=<redacted>&x=1");

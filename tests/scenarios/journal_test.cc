@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/secrets.h"
 #include "core/store.h"
 #include "tests/fakes/fake_http_client.h"
 
@@ -68,6 +69,41 @@ TEST(CleanupJournal, ReplaySendsEachRequestAndForgetsDoneEntries) {
   for (int i = 0; i < 4; ++i) ReplayJournal(store->get(), http, [](int) {});
   EXPECT_TRUE(j.Pending()->empty());  // gave up after 5 attempts
   EXPECT_EQ(http.requests().size(), 6u);
+}
+
+TEST(CleanupJournal, SecretsAreSealedAtRestAndRestoredOnReplay) {
+  core::Secrets::ClearForTest();
+  core::Secrets::Register("api-token-1");        // from the config: known again after a restart
+  core::Secrets::Register("captured-session-9");  // captured by the journey: gone after one
+  auto store = core::Store::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  CleanupJournal j(store->get());
+  ASSERT_TRUE(j.Record("cfg", "s", {Delete("http://x/holds/h1?key=api-token-1")}).ok());
+  PendingRequest captured = Delete("http://x/holds/h2");
+  captured.request.headers = {{"X-Session", "captured-session-9"}};
+  captured.request.body = "{\"session\":\"captured-session-9\"}";
+  ASSERT_TRUE(j.Record("cap", "s", {captured}).ok());
+  const std::string at_rest = **store->get()->Get(kJournalNamespace, "pending");
+  EXPECT_EQ(at_rest.find("api-token-1"), std::string::npos) << at_rest;
+  EXPECT_EQ(at_rest.find("captured-session-9"), std::string::npos) << at_rest;
+
+  // "Restart": only the config's secret is registered again.
+  core::Secrets::ClearForTest();
+  core::Secrets::Register("api-token-1");
+  FakeHttpClient http;
+  http.SetHandler([](const core::HttpRequest&) {
+    core::HttpResponse resp;
+    resp.status = 204;
+    return resp;
+  });
+  int sent = -1;
+  ReplayJournal(store->get(), http, [&](int n) { sent = n; });
+  EXPECT_EQ(sent, 1);  // the captured-secret request cannot be rebuilt: not sent
+  ASSERT_EQ(http.requests().size(), 1u);
+  EXPECT_EQ(http.requests()[0].url, "http://x/holds/h1?key=api-token-1");
+  EXPECT_EQ(http.requests()[0].headers[0].second, "Bearer api-token-1");
+  EXPECT_TRUE(j.Pending()->empty());  // both entries settled (one by hand: logged)
+  core::Secrets::ClearForTest();
 }
 
 TEST(CleanupJournal, JourneysWaitForTheReplayWhichRunsOncePerStore) {
