@@ -3,6 +3,7 @@
 // agent_targets.cc: targets, outcomes, persistence; agent_routes.cc: admin
 // endpoints). Private to core/; not a public interface.
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <map>
 #include <memory>
@@ -33,9 +34,26 @@ namespace calprobe::core {
 
 class CurlHttpClient;
 
+// Bucket bounds of calprobe_probe_duration_seconds.
+inline constexpr std::array<double, 12> kProbeDurationBounds = {
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+// A target's own series of calprobe_probe_success, calprobe_probe_runs_total
+// and calprobe_probe_duration_seconds. Kept in the target (and written by a
+// collector) rather than as three MetricFamily entries, each a map node with
+// its own label-key string: ~130 bytes per target instead of ~600.
+struct TargetSeries {
+  bool reported = false;  // success known (a run finished or was skipped)
+  bool success = false;
+  uint64_t runs = 0;  // attempts; also the histogram's count
+  double duration_sum = 0;
+  std::array<uint64_t, kProbeDurationBounds.size()> duration_buckets{};  // not cumulative
+};
+
 struct TargetState {
   TargetConfig config;  // labels moved into info
   TargetInfo info;
+  TargetSeries series;
   // Last result as compact JSON text (empty until the first run or a restored
   // one). Text, not a json tree: thousands of targets, a few hundred bytes each.
   std::string last;
@@ -46,10 +64,7 @@ struct TargetState {
 };
 
 struct AgentMetrics {
-  MetricFamily& success;
-  MetricFamily& duration;
   MetricFamily& failures;
-  MetricFamily& runs;
   MetricFamily& lateness;
   MetricFamily& reloads;
   MetricFamily& reload_ok;
@@ -69,6 +84,8 @@ struct AgentState {
 
   void InitMetrics();
   void RecordOutcome(TargetState& t, TimePoint start, TimePoint end, ProbeOutcome o);
+  // calprobe_probe_success / _runs_total / _duration_seconds from TargetSeries.
+  void WriteTargetSeries(MetricsWriter* w) const;
   void FlushResults();
   void LoadPersistedResults();
   // Re-reads changed target files; returns true iff any changed.

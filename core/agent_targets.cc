@@ -17,14 +17,9 @@ namespace calprobe::core {
 AgentState::~AgentState() = default;
 
 void AgentState::InitMetrics() {
-  const std::vector<std::string> tl = {"target", "probe", "region"};
   m = std::unique_ptr<AgentMetrics>(new AgentMetrics{
-      metrics.Gauge("calprobe_probe_success", "1 if the target's last run succeeded, else 0.", tl),
-      metrics.Histogram("calprobe_probe_duration_seconds", "Duration of probe runs.", tl,
-                        {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}),
       metrics.Counter("calprobe_probe_failures_total", "Failed probe runs by reason.",
                       {"target", "probe", "region", "reason"}),
-      metrics.Counter("calprobe_probe_runs_total", "Probe runs started and finished.", tl),
       metrics.Histogram("calprobe_scheduler_lateness_seconds",
                         "Delay between a run's scheduled and actual start.", {"probe"},
                         {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1, 5}),
@@ -43,6 +38,7 @@ void AgentState::InitMetrics() {
   m->reload_ok.Set({}, 1);
   m->reload_time.Set({}, ToUnixSeconds(std::chrono::system_clock::now()));
   metrics.Gauge("calprobe_build_info", "Build information.", {"version"}).Set({CALPROBE_VERSION}, 1);
+  metrics.AddCollector([this](MetricsWriter* w) { WriteTargetSeries(w); });
   metrics.AddCollector([this](MetricsWriter* w) {
     w->Family("calprobe_targets", "gauge", "Targets scheduled on this agent (after sharding).");
     w->Sample("calprobe_targets", {"region"}, {config.agent.region}, static_cast<double>(targets.size()));
@@ -77,21 +73,64 @@ void AgentState::InitMetrics() {
   });
 }
 
+void AgentState::WriteTargetSeries(MetricsWriter* w) const {
+  static const std::vector<std::string_view> kNames = {"target", "probe", "region"};
+  static const std::vector<std::string_view> kBucketNames = {"target", "probe", "region", "le"};
+  static const std::vector<std::string> kLe = [] {
+    std::vector<std::string> le;
+    for (double b : kProbeDurationBounds) le.push_back(FormatMetricValue(b));
+    le.push_back("+Inf");
+    return le;
+  }();
+  std::vector<std::string_view> values(3), bucket_values(4);
+  auto label = [&](const TargetState& t) {
+    values = {t.config.name, t.config.probe_type, config.agent.region};
+  };
+  w->Family("calprobe_probe_success", "gauge", "1 if the target's last run succeeded, else 0.");
+  for (const auto& t : targets) {
+    if (!t->series.reported) continue;
+    label(*t);
+    w->Sample("calprobe_probe_success", kNames, values, t->series.success ? 1 : 0);
+  }
+  w->Family("calprobe_probe_runs_total", "counter", "Probe runs started and finished.");
+  for (const auto& t : targets) {
+    if (t->series.runs == 0) continue;
+    label(*t);
+    w->Sample("calprobe_probe_runs_total", kNames, values, static_cast<double>(t->series.runs));
+  }
+  w->Family("calprobe_probe_duration_seconds", "histogram", "Duration of probe runs.");
+  for (const auto& t : targets) {
+    const TargetSeries& s = t->series;
+    if (s.runs == 0) continue;
+    label(*t);
+    bucket_values = {values[0], values[1], values[2], ""};
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i <= kProbeDurationBounds.size(); ++i) {
+      cumulative = i < kProbeDurationBounds.size() ? cumulative + s.duration_buckets[i] : s.runs;
+      bucket_values[3] = kLe[i];
+      w->Sample("calprobe_probe_duration_seconds_bucket", kBucketNames, bucket_values,
+                static_cast<double>(cumulative));
+    }
+    w->Sample("calprobe_probe_duration_seconds_sum", kNames, values, s.duration_sum);
+    w->Sample("calprobe_probe_duration_seconds_count", kNames, values, static_cast<double>(s.runs));
+  }
+}
+
 void AgentState::RecordOutcome(TargetState& t, TimePoint start, TimePoint end, ProbeOutcome o) {
-  const std::vector<std::string> lv = {t.config.name, t.config.probe_type, config.agent.region};
   double seconds = ToSeconds(end - start);
   o.message = Secrets::Redact(o.message);
+  TargetSeries& series = t.series;
   if (o.skipped) {
     // Nothing was attempted: the target stays in the state of its last real
     // run (failing when there is none yet: a probe skips only after an
     // error), and the history of real runs is left as it is.
     o.success = t.history_len > 0 && (t.history & 1u) == 0;
     m->skipped.Inc({t.config.name, t.config.probe_type, config.agent.region, o.reason});
-    m->success.Set(lv, o.success ? 1 : 0);
   } else {
-    m->runs.Inc(lv);
-    m->success.Set(lv, o.success ? 1 : 0);
-    m->duration.Observe(lv, seconds);
+    ++series.runs;
+    series.duration_sum += seconds;
+    auto b = std::lower_bound(kProbeDurationBounds.begin(), kProbeDurationBounds.end(), seconds);
+    if (b != kProbeDurationBounds.end()) ++series.duration_buckets[b - kProbeDurationBounds.begin()];
     if (!o.success) {
       m->failures.Inc({t.config.name, t.config.probe_type, config.agent.region, o.reason});
     }
@@ -100,6 +139,8 @@ void AgentState::RecordOutcome(TargetState& t, TimePoint start, TimePoint end, P
     if (window < 32) t.history &= (1u << window) - 1;
     t.history_len = static_cast<uint8_t>(std::min<int>(t.history_len + 1, window));
   }
+  series.reported = true;
+  series.success = o.success;
   Event e;
   e.name = "calprobe.probe.result";
   e.time = end;
@@ -239,6 +280,7 @@ void AgentState::ApplyTargets() {
       ts->last = prev->second->last;
       ts->history = prev->second->history;
       ts->history_len = prev->second->history_len;
+      ts->series = prev->second->series;
       old.erase(prev);
     } else if (auto r = restored.find(tc.name); r != restored.end()) {
       ts->last = std::move(r->second);
@@ -250,13 +292,7 @@ void AgentState::ApplyTargets() {
     entries.push_back({ts->config.name, ts->config.probe_type, ts->config.interval});
     next.push_back(std::move(ts));
   }
-  // Series of removed targets disappear from /metrics.
-  for (const auto& [name, t] : old) {
-    const std::vector<std::string> lv = {name, t->config.probe_type, config.agent.region};
-    m->success.Remove(lv);
-    m->duration.Remove(lv);
-    m->runs.Remove(lv);
-  }
+  // The series of removed targets leave /metrics with their TargetState.
   targets = std::move(next);
   if (tls) {
     std::set<std::string> keep;
