@@ -75,14 +75,7 @@ void AgentState::InitMetrics() {
 
 void AgentState::WriteTargetSeries(MetricsWriter* w) const {
   static const std::vector<std::string_view> kNames = {"target", "probe", "region"};
-  static const std::vector<std::string_view> kBucketNames = {"target", "probe", "region", "le"};
-  static const std::vector<std::string> kLe = [] {
-    std::vector<std::string> le;
-    for (double b : kProbeDurationBounds) le.push_back(FormatMetricValue(b));
-    le.push_back("+Inf");
-    return le;
-  }();
-  std::vector<std::string_view> values(3), bucket_values(4);
+  std::vector<std::string_view> values(3);
   auto label = [&](const TargetState& t) {
     values = {t.config.name, t.config.probe_type, config.agent.region};
   };
@@ -103,16 +96,8 @@ void AgentState::WriteTargetSeries(MetricsWriter* w) const {
     const TargetSeries& s = t->series;
     if (s.runs == 0) continue;
     label(*t);
-    bucket_values = {values[0], values[1], values[2], ""};
-    uint64_t cumulative = 0;
-    for (size_t i = 0; i <= kProbeDurationBounds.size(); ++i) {
-      cumulative = i < kProbeDurationBounds.size() ? cumulative + s.duration_buckets[i] : s.runs;
-      bucket_values[3] = kLe[i];
-      w->Sample("calprobe_probe_duration_seconds_bucket", kBucketNames, bucket_values,
-                static_cast<double>(cumulative));
-    }
-    w->Sample("calprobe_probe_duration_seconds_sum", kNames, values, s.duration_sum);
-    w->Sample("calprobe_probe_duration_seconds_count", kNames, values, static_cast<double>(s.runs));
+    w->Histogram("calprobe_probe_duration_seconds", kNames, values, kProbeDurationBounds,
+                 s.duration_buckets, s.runs, s.duration_sum);
   }
 }
 

@@ -71,6 +71,29 @@ void MetricsWriter::Sample(std::string_view name, const std::vector<std::string_
   out_->push_back('\n');
 }
 
+void MetricsWriter::Histogram(std::string_view name, const std::vector<std::string_view>& names,
+                              const std::vector<std::string_view>& values,
+                              std::span<const double> bounds, std::span<const uint64_t> buckets,
+                              uint64_t count, double sum) {
+  auto bnames = names;
+  bnames.push_back("le");
+  auto bvalues = values;
+  bvalues.push_back("");
+  const std::string base(name);
+  const std::string bucket_name = base + "_bucket";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    cumulative += buckets[i];
+    const std::string le = FormatMetricValue(bounds[i]);
+    bvalues.back() = le;
+    Sample(bucket_name, bnames, bvalues, static_cast<double>(cumulative));
+  }
+  bvalues.back() = "+Inf";
+  Sample(bucket_name, bnames, bvalues, static_cast<double>(count));
+  Sample(base + "_sum", names, values, sum);
+  Sample(base + "_count", names, values, static_cast<double>(count));
+}
+
 MetricFamily::MetricFamily(std::string name, std::string help, MetricType type,
                            std::vector<std::string> label_names, std::vector<double> buckets)
     : name_(std::move(name)),
@@ -123,22 +146,7 @@ void MetricFamily::Render(MetricsWriter* w) const {
       w->Sample(name_, names, values, s.value);
       continue;
     }
-    auto bnames = names;
-    bnames.push_back("le");
-    auto bvalues = values;
-    bvalues.push_back("");
-    uint64_t cumulative = 0;
-    std::string bucket_name = name_ + "_bucket";
-    for (size_t i = 0; i < bounds_.size(); ++i) {
-      cumulative += s.buckets[i];
-      std::string le = FormatMetricValue(bounds_[i]);
-      bvalues.back() = le;
-      w->Sample(bucket_name, bnames, bvalues, static_cast<double>(cumulative));
-    }
-    bvalues.back() = "+Inf";
-    w->Sample(bucket_name, bnames, bvalues, static_cast<double>(s.count));
-    w->Sample(name_ + "_sum", names, values, s.sum);
-    w->Sample(name_ + "_count", names, values, static_cast<double>(s.count));
+    w->Histogram(name_, names, values, bounds_, s.buckets, s.count, s.sum);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -26,6 +27,12 @@ class MetricsWriter {
   void Family(std::string_view name, std::string_view type, std::string_view help);
   void Sample(std::string_view name, const std::vector<std::string_view>& label_names,
               const std::vector<std::string_view>& label_values, double value);
+  // One histogram series: NAME_bucket{…,le} (cumulative, then +Inf = count),
+  // NAME_sum and NAME_count. `buckets` holds the per-bound (not cumulative)
+  // counts, one per entry of `bounds` (sorted).
+  void Histogram(std::string_view name, const std::vector<std::string_view>& label_names,
+                 const std::vector<std::string_view>& label_values, std::span<const double> bounds,
+                 std::span<const uint64_t> buckets, uint64_t count, double sum);
 
  private:
   std::string* out_;
