@@ -150,6 +150,16 @@ Status AgentState::InitAlerts() {
   rule_exports->SetRules(rules->rules(), signals->clock().Now());
   if (!alerts_loaded) {
     alerts_loaded = true;
+    // Alerts restored from the store already fired (and were notified)
+    // before this start; they are not announced again, so say so here.
+    for (const auto& a : rules->Active()) {
+      if (a.state != AlertState::kFiring) continue;
+      Log(LogLevel::kWarn, "alert still firing from the previous run (not notified again)")
+          .Kv("alert", a.rule)
+          .Kv("labels", LabelsText(a.labels))
+          .Kv("value", a.value)
+          .Kv("since", FormatRfc3339(a.fired_at));
+    }
     for (const auto& ns : {kSilenceNs, kSuppressedNs}) {
       auto keys = store->Keys(ns);
       if (!keys.ok()) {

@@ -160,6 +160,9 @@ targets:
             l for l in log2.splitlines() if "alert firing" in l))
         self.assertNotIn("alert=Watchdog", "\n".join(
             l for l in log2.splitlines() if "alert firing" in l))
+        # ...but the restart says which alerts it restored as firing.
+        restored = [l for l in log2.splitlines() if "still firing from the previous run" in l]
+        self.assertTrue(any("alert=HoldExpirySpike" in l for l in restored), log2)
 
         # Expire the silence through the API.
         status, _, body = harness.http("DELETE", agent2.url(f"/api/v1/silences/{sid}"),
