@@ -7,6 +7,12 @@ CALPROBE_NINJA_TARGETS=calprobe "$here/scripts/build.sh" -DCALPROBE_BUILD_TESTS=
 bin="${CALPROBE_BUILD_DIR:-$here/build}/app/calprobe"
 state="${CALPROBE_STATE_DIR:-${TMPDIR:-/tmp}/calprobe-demo}"
 mkdir -p "$state"
+# Each demo starts from an empty store, so its alerts fire and are delivered
+# again (an agent restored from a store keeps firing alerts without
+# announcing them twice). CALPROBE_DEMO_KEEP_STATE=1 keeps the last run's.
+if [ "${CALPROBE_DEMO_KEEP_STATE:-0}" != 1 ]; then
+  rm -f "$state"/calprobe-demo.db "$state"/calprobe-demo.db-wal "$state"/calprobe-demo.db-shm
+fi
 export CALPROBE_STATE_DIR="$state"
 export CALPROBE_INGEST_TOKEN="${CALPROBE_INGEST_TOKEN:-demo-ingest-token}"
 
