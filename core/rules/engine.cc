@@ -100,29 +100,41 @@ bool Compare(double v, Comparison op, double t) {
   return false;
 }
 
-std::string RenderTemplate(const std::string& tmpl, const LabelMap& labels, double value) {
-  std::string out;
+void ForEachTemplatePart(std::string_view tmpl,
+                         const std::function<void(std::string_view text)>& on_text,
+                         const std::function<void(std::string_view expr, std::string_view raw)>&
+                             on_action) {
   size_t i = 0;
   while (i < tmpl.size()) {
     size_t open = tmpl.find("{{", i);
-    if (open == std::string::npos) break;
+    if (open == std::string_view::npos) break;
     size_t close = tmpl.find("}}", open + 2);
-    if (close == std::string::npos) break;
-    out.append(tmpl, i, open - i);
-    std::string expr = tmpl.substr(open + 2, close - open - 2);
-    expr.erase(0, expr.find_first_not_of(' '));
-    expr.erase(expr.find_last_not_of(' ') + 1);
-    if (expr == "$value") {
-      out += FormatValue(value);
-    } else if (expr.rfind("$labels.", 0) == 0) {
-      auto it = labels.find(expr.substr(8));
-      if (it != labels.end()) out += it->second;
-    } else {
-      out.append(tmpl, open, close + 2 - open);  // unknown: kept verbatim
-    }
+    if (close == std::string_view::npos) break;
+    if (open > i) on_text(tmpl.substr(i, open - i));
+    std::string_view expr = tmpl.substr(open + 2, close - open - 2);
+    const size_t first = expr.find_first_not_of(' ');
+    expr = first == std::string_view::npos ? std::string_view()
+                                           : expr.substr(first, expr.find_last_not_of(' ') + 1 - first);
+    on_action(expr, tmpl.substr(open, close + 2 - open));
     i = close + 2;
   }
-  out.append(tmpl, i, std::string::npos);
+  if (i < tmpl.size()) on_text(tmpl.substr(i));
+}
+
+std::string RenderTemplate(const std::string& tmpl, const LabelMap& labels, double value) {
+  std::string out;
+  ForEachTemplatePart(
+      tmpl, [&](std::string_view text) { out += text; },
+      [&](std::string_view expr, std::string_view raw) {
+        if (expr == "$value") {
+          out += FormatValue(value);
+        } else if (expr.starts_with("$labels.")) {
+          auto it = labels.find(std::string(expr.substr(8)));
+          if (it != labels.end()) out += it->second;
+        } else {
+          out += raw;  // unknown: kept verbatim
+        }
+      });
   return out;
 }
 

@@ -20,9 +20,11 @@
 //
 // Time is the SignalStore's clock. Not thread-safe (like SignalStore).
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/rules/rule.h"
@@ -94,5 +96,14 @@ class RuleEngine {
 
 // Renders "{{ $labels.region }}" and "{{ $value }}" in `tmpl`.
 std::string RenderTemplate(const std::string& tmpl, const LabelMap& labels, double value);
+
+// Splits an annotation template into literal text and "{{ expr }}" actions
+// (expr without surrounding spaces; raw = the whole "{{ … }}"), in order. An
+// unterminated "{{" is text. The engine's RenderTemplate and the Prometheus
+// export's ConvertTemplate both build their output from these parts.
+void ForEachTemplatePart(std::string_view tmpl,
+                         const std::function<void(std::string_view text)>& on_text,
+                         const std::function<void(std::string_view expr, std::string_view raw)>&
+                             on_action);
 
 }  // namespace calprobe::core::rules

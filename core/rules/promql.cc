@@ -5,6 +5,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/rules/engine.h"
+
 namespace calprobe::core::rules {
 namespace {
 
@@ -324,30 +326,21 @@ std::string ConvertTemplate(const std::string& tmpl) {
     return out;
   };
   std::string out;
-  size_t i = 0;
-  while (i < tmpl.size()) {
-    size_t open = tmpl.find("{{", i);
-    if (open == std::string::npos) break;
-    size_t close = tmpl.find("}}", open + 2);
-    if (close == std::string::npos) break;
-    out += literal(std::string_view(tmpl).substr(i, open - i));
-    std::string expr = tmpl.substr(open + 2, close - open - 2);
-    expr.erase(0, expr.find_first_not_of(' '));
-    expr.erase(expr.find_last_not_of(' ') + 1);
-    const bool label = expr.rfind("$labels.", 0) == 0 && expr.size() > 8 &&
-                       std::all_of(expr.begin() + 8, expr.end(), [](char ch) {
-                         return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
-                       });
-    if (expr == "$value") {
-      out += "{{ printf \"%.6g\" $value }}";
-    } else if (label) {
-      out += "{{ " + expr + " }}";
-    } else {  // the engine prints it verbatim; so does this
-      out += literal(std::string_view(tmpl).substr(open, close + 2 - open));
-    }
-    i = close + 2;
-  }
-  out += literal(std::string_view(tmpl).substr(std::min(i, tmpl.size())));
+  ForEachTemplatePart(
+      tmpl, [&](std::string_view text) { out += literal(text); },
+      [&](std::string_view expr, std::string_view raw) {
+        const bool label = expr.starts_with("$labels.") && expr.size() > 8 &&
+                           std::all_of(expr.begin() + 8, expr.end(), [](char ch) {
+                             return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
+                           });
+        if (expr == "$value") {
+          out += "{{ printf \"%.6g\" $value }}";
+        } else if (label) {
+          out += "{{ " + std::string(expr) + " }}";
+        } else {  // the engine prints it verbatim; so does this
+          out += literal(raw);
+        }
+      });
   return out;
 }
 
